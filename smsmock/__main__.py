@@ -1,0 +1,7 @@
+"""`python -m smsmock` runs the command line."""
+
+import sys
+
+from smsmock.cli import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""The `smsmock` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
+from smsmock.encoding.capacity import STANDARD
+
+
+def _segments_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "segments",
+        help="show how a text is encoded and split into SMS parts",
+        description="Show how TEXT is encoded (GSM 7-bit or UCS-2) and split into SMS parts.",
+    )
+    parser.add_argument("text", metavar="TEXT", help="the message text ('-' reads standard input)")
+    parser.add_argument("--language", metavar="CODE", help="national language tables to allow: TR, ES or PT")
+    parser.add_argument("--single-shift", action="store_true", help="allow the language's single shift table")
+    parser.add_argument(
+        "--locking-shift", action="store_true", help="allow the language's locking shift table"
+    )
+    parser.add_argument("--graphemes", action="store_true", help="never split inside a grapheme cluster")
+    parser.add_argument(
+        "--profile",
+        metavar="DIALECT:NAME",
+        help="a dialect's documented capacities, e.g. unified:1 (flash); default: TS 23.040",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON object instead of a report")
+    parser.set_defaults(handler=_run_segments)
+
+
+def _run_segments(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    profile = STANDARD
+    if args.profile:
+        dialect, _, name = args.profile.partition(":")
+        profiles = dialect_profiles(dialect)
+        if name not in profiles:
+            raise SystemExit(f"smsmock: {dialect} has no profile {name!r}; it has {', '.join(profiles)}")
+        profile = profiles[name]
+        if profile.encoding is Encoding.BINARY:
+            raise SystemExit(f"smsmock: {args.profile} counts binary octets, not text")
+    try:
+        result = segment(
+            text,
+            language=args.language,
+            single_shift=args.single_shift,
+            locking_shift=args.locking_shift,
+            profile=profile,
+            encoding=profile.encoding if args.profile else None,
+            keep_graphemes=args.graphemes,
+        )
+    except (NotRepresentable, TooManyParts, ValueError) as error:
+        print(f"smsmock: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        print(render_segmentation(result))
+    return 0
+
+
+def _visible(char: str) -> str:
+    return {"\n": "\\n", "\r": "\\r", "\f": "\\f", "\t": "\\t", "\x1b": "\\x1b"}.get(char, char)
+
+
+def _mark(text: str, marked: set[str]) -> str:
+    # Brackets show a person which characters cost extra without needing colour.
+    return "".join(f"[{_visible(c)}]" if c in marked else _visible(c) for c in text)
+
+
+def render_segmentation(result: Segmentation) -> str:
+    """A report for a person: the encoding, why, and where the message splits."""
+    unit = "septets" if result.encoding.value == "GSM7" else "UTF-16 units"
+    header = f"encoding: {result.encoding.value}"
+    if result.language:
+        tables = [
+            name
+            for name, used in (("locking shift", result.locking_shift), ("single shift", result.single_shift))
+            if used
+        ]
+        header += f" (national language {result.language}: {' + '.join(tables)})"
+    lines = [
+        header,
+        f"length:   {result.units} {unit}",
+        f"parts:    {result.segments} of up to {result.capacity} {unit} each,"
+        f" {result.remaining} left in the last",
+    ]
+    if result.ucs2_chars:
+        shown = ", ".join(f"{_visible(c)} U+{ord(c):04X}" for c in result.ucs2_chars)
+        lines.append(f"UCS-2 because of: {shown}")
+    if result.double_septet_chars:
+        shown = ", ".join(_visible(c) for c in result.double_septet_chars)
+        lines.append(f"two septets each: {shown}")
+    marked = set(result.ucs2_chars) | set(result.double_septet_chars)
+    for number, (part, units) in enumerate(zip(result.parts, result.part_units, strict=True), start=1):
+        lines.append(f"--- part {number}/{result.segments} ({units} {unit})")
+        lines.append(_mark(part, marked))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smsmock", description="Contract tests and a stateful mock server for SMS provider HTTP APIs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _segments_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

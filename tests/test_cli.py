@@ -1,0 +1,63 @@
+"""`smsmock segments`: the engine for a person and for other tools."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smsmock.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_has_the_fixed_keys(capsys):
+    code, out, _ = run(capsys, "segments", "--json", "a" * 152 + "€" + "b" * 152)
+    result = json.loads(out)
+    assert code == 0
+    assert (result["encoding"], result["units"], result["segments"]) == ("GSM7", 306, 3)
+    assert result["parts"] == ["a" * 152, "€" + "b" * 151, "b"]
+
+
+def test_report_marks_costly_and_ucs2_forcing_characters(capsys):
+    code, out, _ = run(capsys, "segments", "Ça coûte 5€ 😀")
+    assert code == 0
+    assert "encoding: UCS2" in out
+    assert "UCS-2 because of: û U+00FB, 😀 U+1F600" in out
+    assert "[û]" in out
+
+
+def test_report_for_gsm_text(capsys):
+    _, out, _ = run(capsys, "segments", "a" * 159 + "€")
+    assert "length:   161 septets" in out
+    assert "parts:    2 of up to 153 septets each" in out
+    assert "two septets each: €" in out
+    assert "--- part 2/2 (8 septets)" in out
+
+
+def test_national_language_options(capsys):
+    _, out, _ = run(capsys, "segments", "--json", "--language", "TR", "--single-shift", "Türkçe ış")
+    result = json.loads(out)
+    assert (result["encoding"], result["language"], result["single_shift"]) == ("GSM7", "TR", True)
+
+
+def test_dialect_profile_forces_its_encoding(capsys):
+    _, out, _ = run(capsys, "segments", "--json", "--profile", "unified:2", "hello")
+    assert json.loads(out)["encoding"] == "UCS2"
+    _, out, _ = run(capsys, "segments", "--json", "--profile", "unified:1", "a" * 141)
+    assert json.loads(out)["segments"] == 2
+
+
+def test_errors_are_messages_not_tracebacks(capsys):
+    code, _, err = run(capsys, "segments", "--profile", "unified:0", "ça")
+    assert code == 2
+    assert "not in the GSM 7-bit tables: 'ç'" in err
+    code, _, err = run(capsys, "segments", "--language", "XX", "a")
+    assert code == 2
+    assert "unknown national language 'XX'" in err
+    with pytest.raises(SystemExit, match="has no profile '9'"):
+        main(["segments", "--profile", "unified:9", "a"])

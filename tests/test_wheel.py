@@ -1,0 +1,62 @@
+"""The built wheel carries its schemas and fixtures: it works with no source tree beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(ROOT)],
+        check=True,
+    )
+    (built,) = out.glob("smsmock-*.whl")
+    return built
+
+
+def test_wheel_ships_schemas_and_fixtures(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "smsmock/_data/fixtures/encoding/gsm0338.yaml" in names
+    assert "smsmock/_data/fixtures/unified/limits.yaml" in names
+    assert any(name.startswith("smsmock/_data/schemas/") for name in names)
+
+
+def test_installed_wheel_segments_without_the_source_tree(wheel, tmp_path):
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = environment / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    # Run from an empty folder with a clean environment, so nothing of the checkout can be imported.
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PYTHONHOME"}}
+    result = subprocess.run(
+        [str(environment / "bin" / "smsmock"), "segments", "--json", "--profile", "unified:1", "x" * 141],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout)["segments"] == 2
+    location = subprocess.run(
+        [str(python), "-c", "import smsmock.resources as r; print(r.data_root())"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(location).is_relative_to(environment)
