@@ -93,9 +93,12 @@ class Profile:
     note: str = ""
 
     def limits(self, encoding: Encoding, national_ies: int = 0) -> Limits:
-        documented = {Encoding.GSM7: self.gsm7, Encoding.UCS2: self.ucs2, Encoding.BINARY: self.binary}[
-            encoding
-        ]
+        if encoding is Encoding.GSM7:
+            documented = self.gsm7
+        elif encoding is Encoding.UCS2:
+            documented = self.ucs2
+        else:
+            documented = self.binary
         if not national_ies:
             return documented
         base, reduced = standard_limits(encoding), standard_limits(encoding, national_ies)

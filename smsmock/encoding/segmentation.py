@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from smsmock.encoding.alphabets import Charset, candidate_charsets
 from smsmock.encoding.capacity import STANDARD, Encoding, Limits, Profile
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-"""Characters outside the BMP: two UTF-16 units (a surrogate pair) each."""
+_BMP_RUN = re.compile("[\x00-\uffff]*")
+"""A run of one-unit UTF-16 characters; what stops it is an astral (surrogate pair) character."""
 
 
 class TooManyParts(ValueError):
@@ -54,13 +54,10 @@ class Segmentation:
     part_units: tuple[int, ...]
     capacity: int
     """Units one part can hold in this message (single-part or concatenated capacity)."""
-    language: str | None
-    locking_shift: bool
-    single_shift: bool
-    double_septet_chars: tuple[str, ...]
-    """Distinct characters that cost two septets (escape + code), in order of first use."""
-    ucs2_chars: tuple[str, ...]
-    """Distinct characters no allowed GSM table has: they forced UCS-2."""
+    charset: Charset | None
+    """The GSM 7-bit tables used; None for UCS-2."""
+    allowed: tuple[Charset, ...] = field(repr=False, compare=False)
+    """Every pairing of tables the caller allowed (what UCS-2 was the fallback from)."""
 
     @property
     def segments(self) -> int:
@@ -72,8 +69,37 @@ class Segmentation:
         return self.capacity - self.part_units[-1]
 
     @property
+    def language(self) -> str | None:
+        """The national language whose tables were used, if any."""
+        if self.charset is None:
+            return None
+        return self.charset.locking_language or self.charset.shift_language
+
+    @property
+    def locking_shift(self) -> bool:
+        return self.charset is not None and self.charset.locking_language is not None
+
+    @property
+    def single_shift(self) -> bool:
+        return self.charset is not None and self.charset.shift_language is not None
+
+    @property
     def national_ies(self) -> int:
-        return self.locking_shift + self.single_shift
+        return 0 if self.charset is None else self.charset.national_ies
+
+    @property
+    def double_septet_chars(self) -> tuple[str, ...]:
+        """Distinct characters that cost two septets (escape + code), in order of first use."""
+        if self.charset is None:
+            return ()
+        return _distinct(self.charset.escaped.findall(self.text))
+
+    @property
+    def ucs2_chars(self) -> tuple[str, ...]:
+        """Distinct characters no allowed GSM table has: they forced UCS-2 (empty when UCS-2 was forced)."""
+        if self.charset is not None or not self.allowed:
+            return ()
+        return _outside_chars(self.text, self.allowed)
 
     def as_dict(self) -> dict:
         """The JSON shape of `smsmock segments --json`.
@@ -96,9 +122,13 @@ class Segmentation:
         }
 
 
-def _ends(length: int, heavy: list[int], capacity: int) -> list[int]:
-    """End indices of greedy parts over `length` characters where those at `heavy` cost two units."""
+def _ends(length: int, heavy: list[int], capacity: int) -> tuple[list[int], list[int]]:
+    """Greedy parts over `length` characters where those at `heavy` cost two units.
+
+    Returns the end index of each part and the units each part holds.
+    """
     ends = []
+    costs = []
     start = 0
     while start < length:
         end = min(length, start + capacity)
@@ -109,44 +139,70 @@ def _ends(length: int, heavy: list[int], capacity: int) -> list[int]:
             end -= (cost - capacity + 1) // 2
             cost = end - start + bisect_left(heavy, end) - bisect_left(heavy, start)
         ends.append(end)
+        costs.append(cost)
         start = end
-    return ends
+    return ends, costs
 
 
-def _part_count(length: int, units: int, heavy_pattern: re.Pattern[str], text: str, limits: Limits) -> int:
+def _part_count(length: int, units: int, limits: Limits, heavy: Callable[[], list[int]]) -> int:
+    """Parts for `length` characters costing `units`; `heavy` finds the two-unit ones if needed."""
     if units <= limits.single:
         return 1
-    if units == length:  # no two-unit characters: plain division
-        return -(-units // limits.concatenated)
-    heavy = [match.start() for match in heavy_pattern.finditer(text)]
-    return len(_ends(length, heavy, limits.concatenated))
+    capacity = limits.concatenated
+    fewest = -(-units // capacity)
+    if units == length:  # every character one unit: plain division
+        return fewest
+    # Every part but the last holds at least capacity - 1 units (a two-unit
+    # character that does not fit would), so when both bounds agree no walk is needed.
+    if -(-units // (capacity - 1)) == fewest:
+        return fewest
+    return len(_ends(length, heavy(), capacity)[0])
 
 
-@cache
+def _astral_positions(text: str) -> list[int]:
+    """Where `text` has characters outside the BMP (two UTF-16 units each)."""
+    positions: list[int] = []
+    length = len(text)
+    position = _BMP_RUN.match(text).end()
+    while position < length:
+        positions.append(position)
+        position = _BMP_RUN.match(text, position + 1).end()
+    return positions
+
+
+_DEFAULT_OPTIONS: tuple[Charset, ...] = ()
+
+
 def _options(language: str | None, single_shift: bool, locking_shift: bool) -> tuple[Charset, ...]:
-    return candidate_charsets(language.upper() if language else None, single_shift, locking_shift)
+    global _DEFAULT_OPTIONS
+    if language is None:
+        # The common case skips even the cache lookup.
+        if not _DEFAULT_OPTIONS:
+            _DEFAULT_OPTIONS = candidate_charsets(None, False, False)
+        return _DEFAULT_OPTIONS
+    return candidate_charsets(language.upper(), single_shift, locking_shift)
 
 
 def _gsm_choice(
     text: str, charsets: tuple[Charset, ...], profile: Profile
-) -> tuple[Charset, int, int, Limits] | None:
-    """The cheapest charset that represents the text, or None when none does.
+) -> tuple[Charset, list[int], int, Limits] | None:
+    """The cheapest charset that represents the text, with where its two-septet characters are.
 
     Cheapest means fewest parts, then fewest national-language IEs (a smaller
-    header), then fewest septets (more room left).
+    header), then fewest septets (more room left). None when no charset fits.
     """
     best = None
     best_key = None
     length = len(text)
     for charset in charsets:
-        if charset.outside.search(text) is not None:
+        heavy = charset.double_septet_positions(text)
+        if heavy is None:
             continue
-        units = length + len(charset.escaped.findall(text))
         limits = profile.limits(Encoding.GSM7, charset.national_ies)
-        parts = _part_count(length, units, charset.escaped, text, limits)
-        key = (parts, charset.national_ies, units)
+        parts = _part_count(length, length + len(heavy), limits, lambda heavy=heavy: heavy)
+        key = (parts, charset.national_ies, len(heavy))
         if best_key is None or key < best_key:
-            best, best_key = (charset, units, parts, limits), key
+            best, best_key = (charset, heavy, parts, limits), key
     return best
 
 
@@ -164,16 +220,19 @@ def measure(
     `encoding` forces UCS-2 (or GSM 7-bit, raising NotRepresentable when the
     text does not fit); by default GSM 7-bit is used whenever it can carry the text.
     """
+    charsets = _options(language, single_shift, locking_shift)
     if encoding is not Encoding.UCS2:
-        choice = _gsm_choice(text, _options(language, single_shift, locking_shift), profile)
+        choice = _gsm_choice(text, charsets, profile)
         if choice is not None:
-            return Measure(Encoding.GSM7, choice[1], _checked(choice[2], choice[3]))
+            _, heavy, parts, limits = choice
+            return Measure(Encoding.GSM7, len(text) + len(heavy), _checked(parts, limits))
         if encoding is Encoding.GSM7:
-            raise NotRepresentable(_outside_chars(text, _options(language, single_shift, locking_shift)))
-    length = len(text)
-    units = length + len(_ASTRAL.findall(text))
+            raise NotRepresentable(_outside_chars(text, charsets))
+    # Encoding is the fastest exact count of UTF-16 units.
+    units = len(text.encode("utf-16-le", "surrogatepass")) >> 1
     limits = profile.limits(Encoding.UCS2)
-    return Measure(Encoding.UCS2, units, _checked(_part_count(length, units, _ASTRAL, text, limits), limits))
+    parts = _part_count(len(text), units, limits, lambda: _astral_positions(text))
+    return Measure(Encoding.UCS2, units, _checked(parts, limits))
 
 
 def _checked(parts: int, limits: Limits) -> int:
@@ -187,14 +246,18 @@ def _distinct(chars: list[str]) -> tuple[str, ...]:
 
 
 def _outside_chars(text: str, charsets: tuple[Charset, ...]) -> tuple[str, ...]:
-    # Characters that no allowed charset can carry; with national tables, a
-    # character missing from the chosen pairing only may not be one of them.
-    outside = set(charsets[0].outside.findall(text))
+    """Characters no allowed charset can carry, in order of first use.
+
+    With national tables a character may be missing from one pairing only; when
+    every pairing lacks a different one, those of the default pairing are named.
+    """
+    found = _distinct(charsets[0].outside.findall(text))
+    if len(charsets) == 1:
+        return found
+    common = set(found)
     for charset in charsets[1:]:
-        outside &= set(charset.outside.findall(text))
-    if not outside:  # each charset lacks a different character
-        outside = set(charsets[0].outside.findall(text))
-    return _distinct([char for char in text if char in outside])
+        common &= set(charset.outside.findall(text))
+    return tuple(char for char in found if char in common) or found
 
 
 def segment(
@@ -218,100 +281,72 @@ def segment(
     (a cluster longer than a part is cut between code points).
     """
     charsets = _options(language, single_shift, locking_shift)
-    length = len(text)
     if encoding is not Encoding.UCS2:
         choice = _gsm_choice(text, charsets, profile)
         if choice is not None:
-            charset, units, _, limits = choice
-            heavy_chars = charset.escaped.findall(text)
-            return _split(
-                text,
-                Encoding.GSM7,
-                units,
-                charset.escaped,
-                limits,
-                keep_graphemes,
-                language=charset.locking_language or charset.shift_language,
-                locking_shift=charset.locking_language is not None,
-                single_shift=charset.shift_language is not None,
-                double_septet_chars=_distinct(heavy_chars),
-                ucs2_chars=(),
-            )
+            charset, heavy, _, limits = choice
+            return _split(text, Encoding.GSM7, heavy, limits, keep_graphemes, charset, charsets)
         if encoding is Encoding.GSM7:
             raise NotRepresentable(_outside_chars(text, charsets))
-    units = length + len(_ASTRAL.findall(text))
-    return _split(
-        text,
-        Encoding.UCS2,
-        units,
-        _ASTRAL,
-        profile.limits(Encoding.UCS2),
-        keep_graphemes,
-        language=None,
-        locking_shift=False,
-        single_shift=False,
-        double_septet_chars=(),
-        ucs2_chars=_outside_chars(text, charsets) if encoding is None else (),
-    )
+    allowed = charsets if encoding is None else ()
+    limits = profile.limits(Encoding.UCS2)
+    return _split(text, Encoding.UCS2, _astral_positions(text), limits, keep_graphemes, None, allowed)
 
 
 def _split(
     text: str,
     encoding: Encoding,
-    units: int,
-    heavy_pattern: re.Pattern[str],
+    heavy: list[int],
     limits: Limits,
     keep_graphemes: bool,
-    **details,
+    charset: Charset | None,
+    allowed: tuple[Charset, ...],
 ) -> Segmentation:
     length = len(text)
+    units = length + len(heavy)
     if units <= limits.single:
-        parts, part_units, capacity = (text,), (units,), limits.single
+        return Segmentation(text, encoding, units, (text,), (units,), limits.single, charset, allowed)
+    capacity = limits.concatenated
+    if not heavy and not keep_graphemes:
+        # Every character costs one unit: fixed-size slices.
+        parts = tuple(text[start : start + capacity] for start in range(0, length, capacity))
+        part_units = (capacity,) * (len(parts) - 1) + (length - capacity * (len(parts) - 1),)
     else:
-        capacity = limits.concatenated
         if keep_graphemes:
-            ends = _grapheme_ends(text, heavy_pattern, capacity)
-        elif units == length:
-            ends = [*range(capacity, length, capacity), length]
+            ends, costs = _grapheme_ends(text, heavy, capacity)
         else:
-            ends = _ends(length, [m.start() for m in heavy_pattern.finditer(text)], capacity)
-        _checked(len(ends), limits)
-        starts = [0, *ends[:-1]]
-        parts = tuple(text[start:end] for start, end in zip(starts, ends, strict=True))
-        part_units = tuple(len(part) + len(heavy_pattern.findall(part)) for part in parts)
-    return Segmentation(
-        text=text,
-        encoding=encoding,
-        units=units,
-        parts=parts,
-        part_units=part_units,
-        capacity=capacity,
-        **details,
-    )
+            ends, costs = _ends(length, heavy, capacity)
+        parts = tuple(text[start:end] for start, end in zip([0, *ends], ends))  # noqa: B905 (one shorter)
+        part_units = tuple(costs)
+    _checked(len(parts), limits)
+    return Segmentation(text, encoding, units, parts, part_units, capacity, charset, allowed)
 
 
-def _grapheme_ends(text: str, heavy_pattern: re.Pattern[str], capacity: int) -> list[int]:
+def _grapheme_ends(text: str, heavy: list[int], capacity: int) -> tuple[list[int], list[int]]:
     """Greedy part ends that fall between grapheme clusters (UAX #29, via the `regex` module)."""
     import regex  # only this optional policy needs it
 
+    heavy_set = set(heavy)
     boundaries = [0]  # character offsets where a piece may end
     costs = [0]  # cumulative units up to each boundary
     for match in regex.finditer(r"\X", text):
-        cluster = match.group()
-        cost = len(cluster) + len(heavy_pattern.findall(cluster))
+        start, end = match.span()
+        cluster_cost = end - start + sum(1 for index in range(start, end) if index in heavy_set)
         # A cluster bigger than a whole part cannot stay whole: cut it between code points.
-        pieces = [cluster] if cost <= capacity else list(cluster)
-        offset = match.start()
-        for piece in pieces:
-            offset += len(piece)
-            boundaries.append(offset)
-            costs.append(costs[-1] + len(piece) + len(heavy_pattern.findall(piece)))
-    ends = []
+        cuts = [end] if cluster_cost <= capacity else range(start + 1, end + 1)
+        for cut in cuts:
+            costs.append(
+                costs[-1]
+                + (cut - boundaries[-1])
+                + sum(1 for index in range(boundaries[-1], cut) if index in heavy_set)
+            )
+            boundaries.append(cut)
+    ends, part_costs = [], []
     start = 0
     while start < len(boundaries) - 1:
         # The furthest boundary whose cumulative cost still fits in this part.
-        limit = costs[start] + capacity
-        end = bisect_left(costs, limit + 1) - 1
+        end = bisect_left(costs, costs[start] + capacity + 1) - 1
         ends.append(boundaries[end])
+        part_costs.append(costs[end] - costs[start])
         start = end
-    return ends
+    return ends, part_costs
