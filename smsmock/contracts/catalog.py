@@ -1,0 +1,202 @@
+"""The contracts on disk: operation manifests, JSON Schemas and XSDs, loaded and compiled once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import xmlschema
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from smsmock.resources import load_fixture, schemas_dir
+
+DIRECTIONS = ("request", "response")
+
+
+class UnknownOperation(LookupError):
+    """A dialect, operation or direction that has no contract."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One message exchange of a dialect, as its `operations.yaml` describes it."""
+
+    dialect: str
+    name: str
+    methods: tuple[str, ...]
+    paths: tuple[str, ...]
+    request_formats: tuple[str, ...]
+    response_formats: tuple[str, ...]
+    section: str
+    document: str
+    extra: dict[str, Any]
+    """Dialect-specific keys of the manifest (e.g. quicktel's `form_field`)."""
+
+    def formats(self, direction: str) -> tuple[str, ...]:
+        return self.request_formats if direction == "request" else self.response_formats
+
+
+@cache
+def dialects() -> tuple[str, ...]:
+    """Every dialect with contracts, in a stable order."""
+    return tuple(sorted(path.parent.name for path in schemas_dir().glob("*/operations.yaml")))
+
+
+@cache
+def operations(dialect: str) -> dict[str, Operation]:
+    """A dialect's operations by id."""
+    manifest_path = schemas_dir() / dialect / "operations.yaml"
+    if not manifest_path.is_file():
+        raise UnknownOperation(f"unknown dialect {dialect!r}; smsmock knows {', '.join(dialects())}")
+    manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    known = {"method", "paths", "request", "response", "section"}
+    return {
+        name: Operation(
+            dialect=dialect,
+            name=name,
+            methods=tuple(entry["method"]),
+            paths=tuple(entry["paths"]),
+            request_formats=tuple(entry["request"]),
+            response_formats=tuple(entry["response"]),
+            section=entry["section"],
+            document=manifest["document"],
+            extra={key: value for key, value in entry.items() if key not in known},
+        )
+        for name, entry in manifest["operations"].items()
+    }
+
+
+def operation(dialect: str, name: str) -> Operation:
+    found = operations(dialect).get(name)
+    if found is None:
+        raise UnknownOperation(
+            f"{dialect} has no operation {name!r}; it has {', '.join(operations(dialect))}"
+        )
+    return found
+
+
+def _json_files(dialect: str) -> list[Path]:
+    return sorted((schemas_dir() / dialect).glob("*.schema.json"))
+
+
+@cache
+def registry(dialect: str) -> Registry:
+    """Every JSON Schema of a dialect by its `$id`, so `urn:smsmock:...` references resolve."""
+    resources = []
+    for path in _json_files(dialect):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+def schema_file(dialect: str, name: str, direction: str, wire: str) -> Path | None:
+    """The schema file for one wire format (`json`, `xml`, `params`, `text`), or None."""
+    suffix = {
+        "json": ".schema.json",
+        "xml": ".xsd",
+        "params": ".params.schema.json",
+        "form": ".params.schema.json",
+        "text": ".text.schema.json",
+    }[wire]
+    path = schemas_dir() / dialect / f"{name}.{direction}{suffix}"
+    return path if path.is_file() else None
+
+
+@cache
+def json_validator(dialect: str, name: str, direction: str, wire: str) -> Draft202012Validator | None:
+    """A compiled validator for a JSON-shaped contract (a body, decoded parameters or a text reply)."""
+    path = schema_file(dialect, name, direction, wire)
+    if path is None:
+        return None
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=registry(dialect))
+
+
+@cache
+def xml_schema(dialect: str, name: str, direction: str) -> xmlschema.XMLSchema10 | None:
+    """A compiled XSD for an XML body, or None."""
+    path = schema_file(dialect, name, direction, "xml")
+    if path is None:
+        return None
+    return xmlschema.XMLSchema10(str(path))
+
+
+def document_section(dialect: str, name: str) -> str:
+    """ "<document> § <section>" for an operation: where a violation's rule comes from by default."""
+    found = operation(dialect, name)
+    return f"{found.document} § {found.section}"
+
+
+def _inline(node: Any, dialect: str) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = registry(dialect).resolver().lookup(node["$ref"]).contents
+            resolved = _inline(target, dialect)
+            rest = {key: value for key, value in node.items() if key not in ("$ref", "title", "description")}
+            return {"allOf": [resolved, _inline(rest, dialect)]} if rest else resolved
+        return {
+            key: _inline(value, dialect)
+            for key, value in node.items()
+            if key not in ("$id", "$schema", "$defs")
+        }
+    if isinstance(node, list):
+        return [_inline(item, dialect) for item in node]
+    return node
+
+
+@cache
+def inlined_schema(dialect: str, name: str, direction: str, wire: str) -> dict[str, Any]:
+    """A JSON-shaped contract with every `$ref` replaced by its target: one self-contained schema.
+
+    Tools that do not follow `urn:` references (generators, OpenAPI) read this form.
+    """
+    validator = json_validator(dialect, name, direction, wire)
+    if validator is None:
+        raise UnknownOperation(f"no {wire} contract for {dialect} {name} {direction}")
+    return _inline(validator.schema, dialect)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeTable:
+    """One code table of `fixtures/<dialect>/codes.yaml`: its rows and where they come from."""
+
+    dialect: str
+    name: str
+    rows: tuple[dict[str, Any], ...]
+    source: dict[str, Any]
+
+    @property
+    def own(self) -> bool:
+        """True when smsmock chose the rows itself (the document is silent)."""
+        return bool(self.source.get("own"))
+
+
+@cache
+def code_tables(dialect: str) -> dict[str, CodeTable]:
+    """A dialect's code tables by name; `rows_from: <dialect>/<table>` borrows another dialect's rows."""
+    raw = load_fixture(f"{dialect}/codes.yaml")
+    tables = {}
+    for name, entry in raw.items():
+        rows = entry.get("rows")
+        if rows is None:
+            other_dialect, _, other_table = entry["rows_from"].partition("/")
+            rows = load_fixture(f"{other_dialect}/codes.yaml")[other_table]["rows"]
+        tables[name] = CodeTable(dialect, name, tuple(rows), entry.get("source", {}))
+    return tables
+
+
+@cache
+def examples(dialect: str) -> tuple[dict[str, Any], ...]:
+    """The documented examples of a dialect (`fixtures/<dialect>/examples.yaml`)."""
+    return tuple(load_fixture(f"{dialect}/examples.yaml"))
+
+
+@cache
+def errata() -> dict[str, dict[str, Any]]:
+    """Every erratum by id (`fixtures/errata.yaml`)."""
+    return {entry["id"]: entry for entry in load_fixture("errata.yaml")}

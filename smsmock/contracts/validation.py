@@ -1,0 +1,417 @@
+"""`validate()`: what a message breaks of its contract, as errors and tolerated warnings."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import xmlschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from smsmock.contracts import catalog
+from smsmock.contracts.params import decode_params
+
+MAX_XML_OCTETS = 1 << 20
+MAX_XML_DEPTH = 32
+"""Bounds on XML bodies: the documents' messages are a few levels deep and far below a megabyte."""
+
+ROOT = "/"
+"""The location of a whole body."""
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a message departs from its contract."""
+
+    severity: Severity
+    location: str
+    """A JSON pointer, an XPath, or a parameter name; "/" is the whole body."""
+    keyword: str
+    """The rule broken: a JSON Schema keyword, an XSD facet, `unexpected`, `missing` or `unparseable`."""
+    expected: str
+    found: str
+    section: str
+    """The place in the provider document the rule comes from."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.severity}: {self.location or ROOT}: expected {self.expected}, found {self.found}"
+            f" [{self.keyword}; {self.section}]"
+        )
+
+
+def errors(violations: Iterable[Violation]) -> list[Violation]:
+    return [violation for violation in violations if violation.severity is Severity.ERROR]
+
+
+def validate(
+    dialect: str,
+    operation: str,
+    direction: str,
+    body: Any,
+    content_type: str | None = None,
+) -> list[Violation]:
+    """Check one message against its contract.
+
+    `body` is the raw body (str or bytes), an already decoded JSON value, or a
+    mapping of decoded parameters; `content_type` picks the wire format, which
+    is sniffed from the body otherwise. Fields the document never mentions and
+    `null` in optional fields are warnings; breaches of what it defines are errors.
+    """
+    contract = catalog.operation(dialect, operation)
+    if direction not in catalog.DIRECTIONS:
+        raise catalog.UnknownOperation(f"direction must be 'request' or 'response', not {direction!r}")
+    section = catalog.document_section(dialect, operation)
+    formats = contract.formats(direction)
+    wire = _wire_format(formats, body, content_type)
+    if wire is None or wire not in formats:
+        accepted = ", ".join(formats)
+        found = content_type or ("no body" if body in (None, "", b"") else "an unrecognised body")
+        return [_violation(ROOT, "format", f"a body in one of: {accepted}", found, section)]
+    if wire == "form" and "form_field" in contract.extra:
+        field = contract.extra["form_field"]
+        fields = decode_params(body)
+        value = fields.get(field)
+        if not isinstance(value, str):
+            return [_violation(field, "required", f"the XML in the form field {field!r}", "nothing", section)]
+        return _validate_xml(dialect, operation, direction, value, section)
+    if wire == "xml":
+        return _validate_xml(dialect, operation, direction, body, section)
+    if wire in ("params", "form"):
+        return _validate_params(dialect, operation, direction, body, section)
+    if wire == "text":
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
+        return _validate_json_shaped(dialect, operation, direction, "text", text, section, [])
+    return _validate_json(dialect, operation, direction, body, section)
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _wire_format(formats: tuple[str, ...], body: Any, content_type: str | None) -> str | None:
+    if content_type:
+        media = _media_type(content_type)
+        if media.endswith("json"):
+            return "json"
+        if media.endswith("xml"):
+            return "xml"
+        if media == "application/x-www-form-urlencoded":
+            return "form" if "form" in formats else "params"
+        if media.startswith("text/plain") and "text" in formats:
+            return "text"
+    if isinstance(body, Mapping):
+        return "params" if "params" in formats else "json"
+    if isinstance(body, list):
+        return "json"
+    if isinstance(body, (str, bytes)):
+        head = body.lstrip()[:1]
+        if head in ("{", "[", b"{", b"["):
+            return "json"
+        if head in ("<", b"<"):
+            return "xml"
+    for fallback in ("params", "text", "json"):
+        if fallback in formats:
+            return fallback
+    return None
+
+
+def _violation(
+    location: str,
+    keyword: str,
+    expected: str,
+    found: str,
+    section: str,
+    severity: Severity = Severity.ERROR,
+) -> Violation:
+    return Violation(severity, location, keyword, expected, found, section)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- JSON and JSON-shaped contracts ----------------------------------------------------------
+
+
+def _validate_json(dialect: str, operation: str, direction: str, body: Any, section: str) -> list[Violation]:
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError as error:
+            return [_violation(ROOT, "unparseable", "a well-formed JSON document", str(error), section)]
+    warnings: list[Violation] = []
+    body = _without_nulls(body, "", warnings, section)
+    return _validate_json_shaped(dialect, operation, direction, "json", body, section, warnings)
+
+
+def _without_nulls(value: Any, pointer: str, warnings: list[Violation], section: str) -> Any:
+    """Drop `null` object members, noting each: as an absent field it breaks only a `required` rule."""
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            location = f"{pointer}/{_escape(key)}"
+            if item is None:
+                warnings.append(
+                    _violation(location, "null", "the field left out", "null", section, Severity.WARNING)
+                )
+            else:
+                kept[key] = _without_nulls(item, location, warnings, section)
+        return kept
+    if isinstance(value, list):
+        return [
+            _without_nulls(item, f"{pointer}/{index}", warnings, section) for index, item in enumerate(value)
+        ]
+    return value
+
+
+def _escape(token: Any) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join(f"/{_escape(token)}" for token in path) or ROOT
+
+
+def _validate_json_shaped(
+    dialect: str,
+    operation: str,
+    direction: str,
+    wire: str,
+    instance: Any,
+    section: str,
+    violations: list[Violation],
+) -> list[Violation]:
+    validator = catalog.json_validator(dialect, operation, direction, wire)
+    if validator is None:
+        raise catalog.UnknownOperation(f"no {wire} contract for {dialect} {operation} {direction}")
+    root_section = validator.schema.get("x-section", section)
+    for error in validator.iter_errors(instance):
+        violations.extend(_from_json_error(error, root_section, wire))
+    return violations
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    # anyOf/oneOf report one error for all branches; the closest branch says more.
+    while error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _from_json_error(error: ValidationError, section: str, wire: str) -> list[Violation]:
+    error = _leaf(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    section = schema.get("x-section", section)
+    location = _location(error.absolute_path, wire)
+    keyword = str(error.validator)
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        allowed = set(schema.get("properties", {}))
+        return [
+            _violation(
+                _location([*error.absolute_path, name], wire),
+                keyword,
+                "only the fields the document defines",
+                _shown(name),
+                section,
+                Severity.WARNING,
+            )
+            for name in error.instance
+            if name not in allowed
+        ]
+    if keyword == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        return [
+            _violation(
+                _location([*error.absolute_path, missing], wire),
+                keyword,
+                "a required field",
+                "nothing",
+                section,
+            )
+        ]
+    severity = Severity.ERROR
+    tolerated = schema.get("x-tolerant")
+    if (
+        keyword == "pattern"
+        and tolerated
+        and isinstance(error.instance, str)
+        and re.fullmatch(tolerated, error.instance)
+    ):
+        # A form the document does not define but real clients send (x-tolerant in the schema).
+        severity = Severity.WARNING
+    return [_violation(location, keyword, _expected(error), _shown(error.instance), section, severity)]
+
+
+def _location(path: Iterable[Any], wire: str) -> str:
+    path = list(path)
+    if wire in ("params", "form") and path:
+        # Parameters are named, not pointed at: "destination", "bulkId[1]".
+        head, *rest = path
+        return str(head) + "".join(f"[{token}]" for token in rest)
+    return _pointer(path)
+
+
+def _expected(error: ValidationError) -> str:
+    value = error.validator_value
+    keyword = error.validator
+    if keyword == "pattern":
+        return f"a string matching {value}"
+    if keyword == "enum":
+        shown = ", ".join(_shown(item, 30) for item in value[:8])
+        return f"one of {shown}" + (f" (and {len(value) - 8} more)" if len(value) > 8 else "")
+    if keyword == "const":
+        return _shown(value)
+    if keyword == "type":
+        return f"type {value if isinstance(value, str) else ' or '.join(value)}"
+    limits = {
+        "minLength": "at least {} characters",
+        "maxLength": "at most {} characters",
+        "minItems": "at least {} items",
+        "maxItems": "at most {} items",
+        "minimum": "at least {}",
+        "maximum": "at most {}",
+        "exclusiveMinimum": "more than {}",
+        "exclusiveMaximum": "less than {}",
+    }
+    if keyword in limits:
+        return limits[keyword].format(value)
+    return error.message
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _validate_params(
+    dialect: str, operation: str, direction: str, body: Any, section: str
+) -> list[Violation]:
+    params = decode_params(body if body is not None else "")
+    validator = catalog.json_validator(dialect, operation, direction, "params")
+    if validator is None:
+        raise catalog.UnknownOperation(f"no parameter contract for {dialect} {operation} {direction}")
+    known = set(validator.schema.get("properties", {}))
+    by_folded_name = {name.lower(): name for name in known}
+    warnings: list[Violation] = []
+    normalised: dict[str, str | list[str]] = {}
+    for name, value in params.items():
+        target = name
+        if name.endswith("[]") and name[:-2] in known:
+            target = name[:-2]
+            note = f"the list parameter {target!r} (PHP-style {name!r} is read as it)"
+        elif name not in known and name.lower() in by_folded_name:
+            target = by_folded_name[name.lower()]
+            note = f"the parameter spelled {target!r}"
+        else:
+            note = None
+        if note:
+            warnings.append(_violation(name, "name", note, _shown(name), section, Severity.WARNING))
+        if target in normalised:
+            merged = normalised[target]
+            merged = merged if isinstance(merged, list) else [merged]
+            normalised[target] = merged + (value if isinstance(value, list) else [value])
+        else:
+            normalised[target] = value
+    return _validate_json_shaped(dialect, operation, direction, "params", normalised, section, warnings)
+
+
+# --- XML -----------------------------------------------------------------------------------------
+
+
+def _depth(element: Element) -> int:
+    deepest, stack = 0, [(element, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def parse_xml(body: str | bytes) -> xmlschema.XMLResource:
+    """Parse untrusted XML: no DTDs, no entities, bounded size and depth. Raises ValueError."""
+    size = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+    if size > MAX_XML_OCTETS:
+        raise ValueError(f"the XML body is {size} octets; at most {MAX_XML_OCTETS} are read")
+    text = body if isinstance(body, str) else body.decode("utf-8", errors="strict")
+    try:
+        resource = xmlschema.XMLResource(text.strip(), defuse="always", allow="none")
+    except (xmlschema.XMLResourceError, SyntaxError, PermissionError, UnicodeError) as error:
+        raise ValueError(f"not well-formed or not allowed XML: {error}") from error
+    if _depth(resource.root) > MAX_XML_DEPTH:
+        raise ValueError(f"the XML is nested deeper than {MAX_XML_DEPTH} levels")
+    return resource
+
+
+def _validate_xml(dialect: str, operation: str, direction: str, body: Any, section: str) -> list[Violation]:
+    schema = catalog.xml_schema(dialect, operation, direction)
+    if schema is None:
+        raise catalog.UnknownOperation(f"no XML contract for {dialect} {operation} {direction}")
+    try:
+        resource = parse_xml(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        return [_violation(ROOT, "unparseable", "a well-formed XML document", str(error), section)]
+    declared = {component.local_name for component in schema.iter_components(xmlschema.XsdElement)}
+    violations = []
+    for error in schema.iter_errors(resource):
+        violations.append(_from_xml_error(error, declared, section))
+    return violations
+
+
+_ATTRIBUTE_REASON = re.compile(r"attribute ([\w:.-]+)=")
+
+
+def _facet_keyword(component: Any) -> str | None:
+    name = type(component).__name__
+    if not name.startswith("Xsd") or "Facet" not in name:
+        return None
+    name = name[3:].replace("Facets", "").replace("Facet", "")
+    return name[0].lower() + name[1:]
+
+
+def _from_xml_error(error: xmlschema.XMLSchemaValidationError, declared: set[str], section: str) -> Violation:
+    location = error.path or ROOT
+    reason = error.reason or str(error)
+    found = _shown(error.obj if isinstance(error.obj, str) else getattr(error.elem, "tag", ""))
+    # xmlschema names a failing attribute only in its reason: "attribute lgn='': ...".
+    attribute = _ATTRIBUTE_REASON.match(reason)
+    keyword = _facet_keyword(error.validator)
+    if keyword is None and isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
+        unexpected = error.invalid_tag
+        if unexpected is not None:
+            location = f"{location}/{unexpected}"
+            severity = Severity.WARNING if unexpected not in declared else Severity.ERROR
+            return _violation(
+                location,
+                "unexpected",
+                "only the elements the document defines",
+                _shown(unexpected),
+                section,
+                severity,
+            )
+        keyword = "missing"
+    if keyword is None and "missing required attribute" in reason:
+        keyword = "missing"
+    if keyword is None and "attribute" in reason and "not allowed" in reason:
+        return _violation(
+            location,
+            "unexpected",
+            "only the attributes the document defines",
+            reason,
+            section,
+            Severity.WARNING,
+        )
+    if attribute:
+        location = f"{location}/@{attribute.group(1)}"
+    return _violation(location, keyword or "type", reason, found, section)
