@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
@@ -103,12 +104,51 @@ def render_segmentation(result: Segmentation) -> str:
     return "\n".join(lines)
 
 
+def _validate_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "validate",
+        help="check a request or response body against a dialect's contract",
+        description="Check FILE (a body, a query string or a plain-text reply) against a contract.",
+    )
+    parser.add_argument("--dialect", required=True, help="shortlink, qikli, unified, quicktel or sendsms")
+    parser.add_argument("--operation", required=True, help="the operation id, e.g. send_text_single")
+    direction = parser.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--request", dest="direction", action="store_const", const="request")
+    direction.add_argument("--response", dest="direction", action="store_const", const="response")
+    parser.add_argument("file", metavar="FILE", help="the body ('-' reads standard input)")
+    parser.add_argument("--content-type", help="the body's media type; sniffed from the body when left out")
+    parser.set_defaults(handler=_run_validate)
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from smsmock.contracts import UnknownOperation, errors, operation, validate
+
+    try:
+        operation(args.dialect, args.operation)
+    except UnknownOperation as error:
+        print(f"smsmock: {error}", file=sys.stderr)
+        return 2
+    try:
+        body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as error:
+        print(f"smsmock: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    violations = validate(args.dialect, args.operation, args.direction, body, args.content_type)
+    for violation in violations:
+        print(violation)
+    failed = errors(violations)
+    warnings = len(violations) - len(failed)
+    print(f"{args.dialect} {args.operation} {args.direction}: {len(failed)} errors, {warnings} warnings")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smsmock", description="Contract tests and a stateful mock server for SMS provider HTTP APIs."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _segments_parser(commands)
+    _validate_parser(commands)
     return parser
 
 

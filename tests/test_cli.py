@@ -61,3 +61,48 @@ def test_errors_are_messages_not_tracebacks(capsys):
     assert "unknown national language 'XX'" in err
     with pytest.raises(SystemExit, match="has no profile '9'"):
         main(["segments", "--profile", "unified:9", "a"])
+
+
+def test_validate_reports_errors_and_warnings(capsys, tmp_path):
+    body = tmp_path / "body.json"
+    body.write_text('{"from": "ab", "to": "41793026727", "text": "x", "type": "text"}')
+    code, out, _ = run(
+        capsys,
+        "validate",
+        "--dialect",
+        "shortlink",
+        "--operation",
+        "send_text_single",
+        "--request",
+        str(body),
+    )
+    assert code == 1
+    assert "error: /from: expected a string matching" in out
+    assert "warning: /type:" in out
+    assert out.rstrip().endswith("send_text_single request: 1 errors, 1 warnings")
+
+
+def test_validate_accepts_a_valid_reply(capsys, tmp_path):
+    reply = tmp_path / "reply.txt"
+    reply.write_text("1701|41793026727|a1b2c3")
+    code, out, _ = run(
+        capsys, "validate", "--dialect", "unified", "--operation", "submit", "--response", str(reply)
+    )
+    assert code == 0
+    assert out.strip() == "unified submit response: 0 errors, 0 warnings"
+
+
+def test_validate_unknown_operation_or_file(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", "--dialect", "unified", "--operation", "nope", "--request", "-")
+    assert code == 2 and "unified has no operation 'nope'" in err
+    code, _, err = run(
+        capsys,
+        "validate",
+        "--dialect",
+        "unified",
+        "--operation",
+        "submit",
+        "--request",
+        str(tmp_path / "missing"),
+    )
+    assert code == 2 and "cannot read" in err

@@ -11,7 +11,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import xmlschema
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 from smsmock.contracts import catalog
 from smsmock.contracts.params import decode_params
@@ -205,15 +205,35 @@ def _validate_json_shaped(
     return violations
 
 
-def _leaf(error: ValidationError) -> ValidationError:
-    # anyOf/oneOf report one error for all branches; the closest branch says more.
-    while error.context:
-        error = best_match(error.context)
-    return error
+_TOLERATED = frozenset({"additionalProperties", "unevaluatedProperties"})
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    """The errors that explain an anyOf/oneOf failure: those of the branch that came closest.
+
+    Closest means fewest errors beyond tolerated unknown fields, then fewest errors;
+    a branch failing on unknown fields alone is a match under tolerant reading.
+    """
+    if not error.context:
+        return [error]
+    branches: dict[Any, list[ValidationError]] = {}
+    for suberror in error.context:
+        branch = suberror.relative_schema_path[0] if suberror.relative_schema_path else None
+        branches.setdefault(branch, []).append(suberror)
+
+    def flattened(errors_of_branch: list[ValidationError]) -> list[ValidationError]:
+        return [leaf for suberror in errors_of_branch for leaf in _leaves(suberror)]
+
+    candidates = [flattened(branch) for branch in branches.values()]
+    return min(
+        candidates,
+        key=lambda leaves: (sum(leaf.validator not in _TOLERATED for leaf in leaves), len(leaves)),
+    )
 
 
 def _from_json_error(error: ValidationError, section: str, wire: str) -> list[Violation]:
-    error = _leaf(error)
+    if error.context:
+        return [violation for leaf in _leaves(error) for violation in _from_json_error(leaf, section, wire)]
     schema = error.schema if isinstance(error.schema, dict) else {}
     section = schema.get("x-section", section)
     location = _location(error.absolute_path, wire)
@@ -277,6 +297,8 @@ def _expected(error: ValidationError) -> str:
         return _shown(value)
     if keyword == "type":
         return f"type {value if isinstance(value, str) else ' or '.join(value)}"
+    if keyword in ("oneOf", "anyOf"):
+        return "one of the shapes the document defines"
     limits = {
         "minLength": "at least {} characters",
         "maxLength": "at most {} characters",
