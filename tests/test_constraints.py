@@ -186,10 +186,21 @@ CASES = [
         "ref",
         "required",
     ),
+    ("unified", "schedule", {**SCHEDULE, "time": "13:45 pm"}, "time", "pattern"),
+    ("unified", "schedule", {**SCHEDULE, "gmt": "+13:00"}, "gmt", "pattern"),
+    ("unified", "schedule", {**SCHEDULE, "date": "13/03/2018"}, "date", "pattern"),
+    (
+        "sendsms",
+        "dlr",
+        {"key": "test-api-key", "full_number": "+447483938220", "ref": "h01"},
+        "full_number",
+        "pattern",
+    ),
     # quicktel: sms_id up to 50, number up to 25, at most 250 <sms>
     ("quicktel", "sms_send", quicktel(sms_id="x" * 51), "/xml_request/sms/@sms_id", "maxLength"),
     ("quicktel", "sms_send", quicktel(number="7" * 26), "/xml_request/sms/@number", "maxLength"),
     ("quicktel", "sms_send", quicktel(number=""), "/xml_request/sms/@number", "pattern"),
+    ("quicktel", "sms_send", quicktel().replace('ttl="10"', 'ttl="ten"'), "/xml_request/sms/@ttl", "pattern"),
 ]
 
 
@@ -275,6 +286,15 @@ def test_dates_with_or_without_milliseconds():
     # An unencoded '+' arrives as a space: that is the client's bug, and an error.
     found = errors(validate("shortlink", "get_logs", "request", "sentSince=2015-02-22T17:42:05.390+0100"))
     assert [(v.location, v.keyword) for v in found] == [("sentSince", "pattern")]
+
+
+def test_content_type_on_a_get_is_a_warning():
+    assert warnings_only("shortlink", "get_reports", "request", "limit=2", "application/json") == [
+        ("Content-Type", "contentType")
+    ]
+    assert warnings_only("qikli", "get_reports", "request", "", "application/xml; charset=utf-8") == [
+        ("Content-Type", "contentType")
+    ]
 
 
 def test_unparseable_bodies():

@@ -33,7 +33,7 @@ def test_wheel_ships_schemas_and_fixtures(wheel):
     assert any(name.startswith("smsmock/_data/schemas/") for name in names)
 
 
-def test_installed_wheel_segments_without_the_source_tree(wheel, tmp_path):
+def test_installed_wheel_segments_and_validates_without_the_source_tree(wheel, tmp_path):
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
@@ -51,6 +51,21 @@ def test_installed_wheel_segments_without_the_source_tree(wheel, tmp_path):
         check=True,
     )
     assert json.loads(result.stdout)["segments"] == 2
+    body = workdir / "body.json"
+    body.write_text('{"from": "InfoSMS", "to": "41793026727", "text": "Test SMS.", "type": "text"}')
+    validated = subprocess.run(
+        [
+            str(environment / "bin" / "smsmock"),
+            *("validate", "--dialect", "shortlink", "--operation", "send_text_single"),
+            *("--request", str(body)),
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout.strip().endswith("0 errors, 1 warnings")
     location = subprocess.run(
         [str(python), "-c", "import smsmock.resources as r; print(r.data_root())"],
         cwd=workdir,

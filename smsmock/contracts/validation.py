@@ -23,6 +23,8 @@ MAX_XML_DEPTH = 32
 ROOT = "/"
 """The location of a whole body."""
 
+_FORM = "application/x-www-form-urlencoded"
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -76,6 +78,16 @@ def validate(
         raise catalog.UnknownOperation(f"direction must be 'request' or 'response', not {direction!r}")
     section = catalog.document_section(dialect, operation)
     formats = contract.formats(direction)
+    notes: list[Violation] = []
+    if content_type and set(formats) <= {"params", "form"} and _media_type(content_type) != _FORM:
+        # A Content-Type on a request that carries only parameters (a GET): clients send
+        # one out of habit, and the parameters are read all the same.
+        notes.append(
+            _violation(
+                "Content-Type", "contentType", "no Content-Type", content_type, section, Severity.WARNING
+            )
+        )
+        content_type = None
     wire = _wire_format(formats, body, content_type)
     if wire is None or wire not in formats:
         accepted = ", ".join(formats)
@@ -91,7 +103,7 @@ def validate(
     if wire == "xml":
         return _validate_xml(dialect, operation, direction, body, section)
     if wire in ("params", "form"):
-        return _validate_params(dialect, operation, direction, body, section)
+        return notes + _validate_params(dialect, operation, direction, body, section)
     if wire == "text":
         text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
         return _validate_json_shaped(dialect, operation, direction, "text", text, section, [])
@@ -109,7 +121,7 @@ def _wire_format(formats: tuple[str, ...], body: Any, content_type: str | None) 
             return "json"
         if media.endswith("xml"):
             return "xml"
-        if media == "application/x-www-form-urlencoded":
+        if media == _FORM:
             return "form" if "form" in formats else "params"
         if media.startswith("text/plain") and "text" in formats:
             return "text"
