@@ -46,6 +46,8 @@ class Charset:
     """Matches any character that costs two septets (escape + code)."""
     basic_run: re.Pattern[str]
     """Matches a run of one-septet characters."""
+    gsm_run: re.Pattern[str]
+    """Matches a run of representable characters."""
     doubles: frozenset[str]
     """The characters that cost two septets."""
 
@@ -55,6 +57,15 @@ class Charset:
     def septets(self, char: str) -> int:
         """Septets one character costs: 1, 2, or 0 when it cannot be represented."""
         return len(self.encode.get(char, ()))
+
+    def double_septet_count(self, text: str) -> int | None:
+        """How many two-septet characters `text` has, or None when the charset cannot represent it."""
+        end = self.basic_run.match(text).end()
+        if end == len(text):
+            return 0
+        if self.gsm_run.match(text, end).end() != len(text):
+            return None
+        return len(self.escaped.findall(text, end))
 
     def double_septet_positions(self, text: str) -> list[int] | None:
         """Where `text` has two-septet characters, or None when the charset cannot represent it.
@@ -140,6 +151,7 @@ def _build(
         outside=_character_class(set(encode), negate=True),
         escaped=_character_class(doubles),
         basic_run=_character_class(singles, run=True),
+        gsm_run=_character_class(set(encode), run=True),
         doubles=frozenset(doubles),
     )
 

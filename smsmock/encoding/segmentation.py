@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smsmock.encoding.alphabets import Charset, candidate_charsets
@@ -144,8 +143,8 @@ def _ends(length: int, heavy: list[int], capacity: int) -> tuple[list[int], list
     return ends, costs
 
 
-def _part_count(length: int, units: int, limits: Limits, heavy: Callable[[], list[int]]) -> int:
-    """Parts for `length` characters costing `units`; `heavy` finds the two-unit ones if needed."""
+def _bounded_part_count(length: int, units: int, limits: Limits) -> int | None:
+    """Parts for `length` characters costing `units`, when that follows without finding the two-unit ones."""
     if units <= limits.single:
         return 1
     capacity = limits.concatenated
@@ -156,7 +155,11 @@ def _part_count(length: int, units: int, limits: Limits, heavy: Callable[[], lis
     # character that does not fit would), so when both bounds agree no walk is needed.
     if -(-units // (capacity - 1)) == fewest:
         return fewest
-    return len(_ends(length, heavy(), capacity)[0])
+    return None
+
+
+def _walked_part_count(length: int, heavy: list[int], limits: Limits) -> int:
+    return len(_ends(length, heavy, limits.concatenated)[0])
 
 
 def _astral_positions(text: str) -> list[int]:
@@ -184,25 +187,37 @@ def _options(language: str | None, single_shift: bool, locking_shift: bool) -> t
 
 
 def _gsm_choice(
-    text: str, charsets: tuple[Charset, ...], profile: Profile
-) -> tuple[Charset, list[int], int, Limits] | None:
-    """The cheapest charset that represents the text, with where its two-septet characters are.
+    text: str, charsets: tuple[Charset, ...], profile: Profile, locate: bool
+) -> tuple[Charset, int, list[int] | None, int, Limits] | None:
+    """The cheapest charset that represents the text: (charset, units, two-septet positions, parts, limits).
 
     Cheapest means fewest parts, then fewest national-language IEs (a smaller
     header), then fewest septets (more room left). None when no charset fits.
+    Positions are found only with `locate` or when counting parts needs them.
     """
     best = None
     best_key = None
     length = len(text)
     for charset in charsets:
-        heavy = charset.double_septet_positions(text)
-        if heavy is None:
-            continue
+        if locate:
+            heavy = charset.double_septet_positions(text)
+            if heavy is None:
+                continue
+            units = length + len(heavy)
+        else:
+            count = charset.double_septet_count(text)
+            if count is None:
+                continue
+            heavy, units = None, length + count
         limits = profile.limits(Encoding.GSM7, charset.national_ies)
-        parts = _part_count(length, length + len(heavy), limits, lambda heavy=heavy: heavy)
-        key = (parts, charset.national_ies, len(heavy))
+        parts = _bounded_part_count(length, units, limits)
+        if parts is None:
+            if heavy is None:
+                heavy = charset.double_septet_positions(text) or []
+            parts = _walked_part_count(length, heavy, limits)
+        key = (parts, charset.national_ies, units)
         if best_key is None or key < best_key:
-            best, best_key = (charset, heavy, parts, limits), key
+            best, best_key = (charset, units, heavy, parts, limits), key
     return best
 
 
@@ -222,16 +237,18 @@ def measure(
     """
     charsets = _options(language, single_shift, locking_shift)
     if encoding is not Encoding.UCS2:
-        choice = _gsm_choice(text, charsets, profile)
+        choice = _gsm_choice(text, charsets, profile, locate=False)
         if choice is not None:
-            _, heavy, parts, limits = choice
-            return Measure(Encoding.GSM7, len(text) + len(heavy), _checked(parts, limits))
+            _, units, _, parts, limits = choice
+            return Measure(Encoding.GSM7, units, _checked(parts, limits))
         if encoding is Encoding.GSM7:
             raise NotRepresentable(_outside_chars(text, charsets))
     # Encoding is the fastest exact count of UTF-16 units.
     units = len(text.encode("utf-16-le", "surrogatepass")) >> 1
     limits = profile.limits(Encoding.UCS2)
-    parts = _part_count(len(text), units, limits, lambda: _astral_positions(text))
+    parts = _bounded_part_count(len(text), units, limits)
+    if parts is None:
+        parts = _walked_part_count(len(text), _astral_positions(text), limits)
     return Measure(Encoding.UCS2, units, _checked(parts, limits))
 
 
@@ -282,9 +299,9 @@ def segment(
     """
     charsets = _options(language, single_shift, locking_shift)
     if encoding is not Encoding.UCS2:
-        choice = _gsm_choice(text, charsets, profile)
+        choice = _gsm_choice(text, charsets, profile, locate=True)
         if choice is not None:
-            charset, heavy, _, limits = choice
+            charset, _, heavy, _, limits = choice
             return _split(text, Encoding.GSM7, heavy, limits, keep_graphemes, charset, charsets)
         if encoding is Encoding.GSM7:
             raise NotRepresentable(_outside_chars(text, charsets))
