@@ -250,7 +250,7 @@ def _from_json_error(error: ValidationError, section: str, wire: str) -> list[Vi
     section = schema.get("x-section", section)
     location = _location(error.absolute_path, wire)
     keyword = str(error.validator)
-    if keyword in ("additionalProperties", "unevaluatedProperties"):
+    if keyword in _TOLERATED:
         allowed = set(schema.get("properties", {}))
         return [
             _violation(
@@ -297,6 +297,18 @@ def _location(path: Iterable[Any], wire: str) -> str:
     return _pointer(path)
 
 
+_LIMIT_PHRASES = {
+    "minLength": "at least {} characters",
+    "maxLength": "at most {} characters",
+    "minItems": "at least {} items",
+    "maxItems": "at most {} items",
+    "minimum": "at least {}",
+    "maximum": "at most {}",
+    "exclusiveMinimum": "more than {}",
+    "exclusiveMaximum": "less than {}",
+}
+
+
 def _expected(error: ValidationError) -> str:
     value = error.validator_value
     keyword = error.validator
@@ -311,18 +323,8 @@ def _expected(error: ValidationError) -> str:
         return f"type {value if isinstance(value, str) else ' or '.join(value)}"
     if keyword in ("oneOf", "anyOf"):
         return "one of the shapes the document defines"
-    limits = {
-        "minLength": "at least {} characters",
-        "maxLength": "at most {} characters",
-        "minItems": "at least {} items",
-        "maxItems": "at most {} items",
-        "minimum": "at least {}",
-        "maximum": "at most {}",
-        "exclusiveMinimum": "more than {}",
-        "exclusiveMaximum": "less than {}",
-    }
-    if keyword in limits:
-        return limits[keyword].format(value)
+    if keyword in _LIMIT_PHRASES:
+        return _LIMIT_PHRASES[keyword].format(value)
     return error.message
 
 

@@ -52,7 +52,7 @@ class Charset:
     """The characters that cost two septets."""
 
     def represents(self, text: str) -> bool:
-        return self.double_septet_positions(text) is not None
+        return self.double_septet_count(text) is not None
 
     def septets(self, char: str) -> int:
         """Septets one character costs: 1, 2, or 0 when it cannot be represented."""

@@ -41,9 +41,6 @@ class Limits:
         if min(self.single, self.concatenated) < 2 or self.max_parts < 1:
             raise ValueError(f"unusable SMS part limits: {self}")
 
-    def for_parts(self, parts: int) -> int:
-        return self.single if parts <= 1 else self.concatenated
-
 
 def _udh_octets(national_ies: int, concatenated: bool) -> int:
     elements = national_ies * _NATIONAL_LANGUAGE_IE_OCTETS

@@ -121,6 +121,11 @@ class Segmentation:
         }
 
 
+def _units_between(heavy: list[int], start: int, end: int) -> int:
+    """Units of the characters in [start, end) when those at the sorted `heavy` positions cost two."""
+    return end - start + bisect_left(heavy, end) - bisect_left(heavy, start)
+
+
 def _ends(length: int, heavy: list[int], capacity: int) -> tuple[list[int], list[int]]:
     """Greedy parts over `length` characters where those at `heavy` cost two units.
 
@@ -131,6 +136,7 @@ def _ends(length: int, heavy: list[int], capacity: int) -> tuple[list[int], list
     start = 0
     while start < length:
         end = min(length, start + capacity)
+        # _units_between, inlined: this loop is the splitter's hot path.
         cost = end - start + bisect_left(heavy, end) - bisect_left(heavy, start)
         # Dropping d characters lowers the cost by d to 2d, so stepping back by
         # ceil(excess / 2) can never pass the largest end that fits.
@@ -343,20 +349,14 @@ def _grapheme_ends(text: str, heavy: list[int], capacity: int) -> tuple[list[int
     """Greedy part ends that fall between grapheme clusters (UAX #29, via the `regex` module)."""
     import regex  # only this optional policy needs it
 
-    heavy_set = set(heavy)
     boundaries = [0]  # character offsets where a piece may end
     costs = [0]  # cumulative units up to each boundary
     for match in regex.finditer(r"\X", text):
         start, end = match.span()
-        cluster_cost = end - start + sum(1 for index in range(start, end) if index in heavy_set)
         # A cluster bigger than a whole part cannot stay whole: cut it between code points.
-        cuts = [end] if cluster_cost <= capacity else range(start + 1, end + 1)
+        cuts = [end] if _units_between(heavy, start, end) <= capacity else range(start + 1, end + 1)
         for cut in cuts:
-            costs.append(
-                costs[-1]
-                + (cut - boundaries[-1])
-                + sum(1 for index in range(boundaries[-1], cut) if index in heavy_set)
-            )
+            costs.append(costs[-1] + _units_between(heavy, boundaries[-1], cut))
             boundaries.append(cut)
     ends, part_costs = [], []
     start = 0
