@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -142,6 +143,36 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _serve_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the stateful mock server for every dialect",
+        description="Serve every dialect at its documented paths, with the control API under /_smsmock/.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="YAML with accounts, outcome rules and clock settings"
+    )
+    parser.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from smsmock.server.config import ConfigError, load_config
+    from smsmock.server.serve import serve
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"smsmock: {error}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(config, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smsmock", description="Contract tests and a stateful mock server for SMS provider HTTP APIs."
@@ -149,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _segments_parser(commands)
     _validate_parser(commands)
+    _serve_parser(commands)
     return parser
 
 

@@ -6,14 +6,19 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xmlschema
 import yaml
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
 
 from smsmock.resources import load_fixture, schemas_dir
+
+if TYPE_CHECKING:
+    import xmlschema
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+
+# jsonschema and xmlschema are imported where first needed: a server that starts must not pay for
+# the XSD machinery before the first XML body arrives.
 
 DIRECTIONS = ("request", "response")
 
@@ -87,6 +92,8 @@ def _json_files(dialect: str) -> list[Path]:
 @cache
 def registry(dialect: str) -> Registry:
     """Every JSON Schema of a dialect by its `$id`, so `urn:smsmock:...` references resolve."""
+    from referencing import Registry, Resource
+
     resources = []
     for path in _json_files(dialect):
         contents = json.loads(path.read_text(encoding="utf-8"))
@@ -113,6 +120,8 @@ def json_validator(dialect: str, name: str, direction: str, wire: str) -> Draft2
     path = schema_file(dialect, name, direction, wire)
     if path is None:
         return None
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(path.read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=registry(dialect))
 
@@ -123,6 +132,8 @@ def xml_schema(dialect: str, name: str, direction: str) -> xmlschema.XMLSchema10
     path = schema_file(dialect, name, direction, "xml")
     if path is None:
         return None
+    import xmlschema
+
     return xmlschema.XMLSchema10(str(path))
 
 

@@ -7,14 +7,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
-
-import xmlschema
-from jsonschema.exceptions import ValidationError
 
 from smsmock.contracts import catalog
 from smsmock.contracts.params import decode_params
+
+if TYPE_CHECKING:
+    import xmlschema
+    from jsonschema.exceptions import ValidationError
 
 MAX_XML_OCTETS = 1 << 20
 MAX_XML_DEPTH = 32
@@ -377,6 +378,8 @@ def _depth(element: Element) -> int:
 
 def parse_xml(body: str | bytes) -> xmlschema.XMLResource:
     """Parse untrusted XML: no DTDs, no entities, bounded size and depth. Raises ValueError."""
+    import xmlschema
+
     size = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
     if size > MAX_XML_OCTETS:
         raise ValueError(f"the XML body is {size} octets; at most {MAX_XML_OCTETS} are read")
@@ -398,6 +401,8 @@ def _validate_xml(dialect: str, operation: str, direction: str, body: Any, secti
         resource = parse_xml(body)
     except (ValueError, UnicodeDecodeError) as error:
         return [_violation(ROOT, "unparseable", "a well-formed XML document", str(error), section)]
+    import xmlschema
+
     declared = {component.local_name for component in schema.iter_components(xmlschema.XsdElement)}
     violations = []
     for error in schema.iter_errors(resource):
@@ -423,7 +428,7 @@ def _from_xml_error(error: xmlschema.XMLSchemaValidationError, declared: set[str
     # xmlschema names a failing attribute only in its reason: "attribute lgn='': ...".
     attribute = _ATTRIBUTE_REASON.match(reason)
     keyword = _facet_keyword(error.validator)
-    if keyword is None and isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
+    if keyword is None and type(error).__name__ == "XMLSchemaChildrenValidationError":
         unexpected = error.invalid_tag
         if unexpected is not None:
             location = f"{location}/{unexpected}"

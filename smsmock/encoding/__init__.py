@@ -23,6 +23,7 @@ from smsmock.encoding.segmentation import (
     measure,
     segment,
 )
+from smsmock.encoding.transliteration import transliterate
 
 __all__ = [
     "STANDARD",
@@ -51,5 +52,6 @@ __all__ = [
     "standard_limits",
     "to_hex_octets",
     "to_septets",
+    "transliterate",
     "unpack_septets",
 ]

@@ -1,0 +1,112 @@
+"""Accounts: credentials, balance and price, each one isolated from every other."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "default",
+        "username": "Aladdin",
+        "password": "open sesame",
+        "api_key": "test-api-key",
+        "balance": "100",
+        "currency": "EUR",
+        "price_per_part": "0.01",
+    },
+)
+"""The documents' own credentials, working out of the box."""
+
+
+@dataclass(slots=True)
+class Account:
+    name: str
+    username: str
+    password: str
+    api_key: str | None = None
+    balance: Decimal = Decimal("100")
+    currency: str = "EUR"
+    price_per_part: Decimal = Decimal("0.01")
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @classmethod
+    def from_mapping(cls, entry: Mapping[str, Any]) -> Account:
+        unknown = set(entry) - {
+            "name",
+            "username",
+            "password",
+            "api_key",
+            "balance",
+            "currency",
+            "price_per_part",
+        }
+        if unknown:
+            raise ValueError(f"unknown account field(s): {', '.join(sorted(unknown))}")
+        if not entry.get("name") or not entry.get("username"):
+            raise ValueError("an account needs a name and a username")
+        return cls(
+            name=str(entry["name"]),
+            username=str(entry["username"]),
+            password=str(entry.get("password", "")),
+            api_key=None if entry.get("api_key") is None else str(entry["api_key"]),
+            balance=Decimal(str(entry.get("balance", "100"))),
+            currency=str(entry.get("currency", "EUR")),
+            price_per_part=Decimal(str(entry.get("price_per_part", "0.01"))),
+        )
+
+    def charge(self, amount: Decimal) -> bool:
+        """Take `amount` off the balance if it covers it; False (and nothing taken) if it does not."""
+        with self._lock:
+            if amount > self.balance:
+                return False
+            self.balance -= amount
+            return True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "username": self.username,
+            "api_key": self.api_key,
+            "balance": float(self.balance),
+            "currency": self.currency,
+            "price_per_part": float(self.price_per_part),
+        }
+
+
+class Accounts:
+    """The accounts the mock knows, found by Basic credentials or API key."""
+
+    def __init__(self, entries: Iterable[Mapping[str, Any]] = DEFAULT_ACCOUNTS) -> None:
+        self._lock = threading.Lock()
+        self._by_name: dict[str, Account] = {}
+        for entry in entries:
+            self.put(Account.from_mapping(entry))
+
+    def put(self, account: Account) -> None:
+        with self._lock:
+            for other in self._by_name.values():
+                if other.name != account.name and other.username == account.username:
+                    raise ValueError(f"username {account.username!r} already belongs to {other.name!r}")
+            self._by_name[account.name] = account
+
+    def get(self, name: str) -> Account | None:
+        return self._by_name.get(name)
+
+    def all(self) -> list[Account]:
+        return list(self._by_name.values())
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        for account in self._by_name.values():
+            if account.username == username and account.password == password:
+                return account
+        return None
+
+    def by_api_key(self, api_key: str) -> Account | None:
+        for account in self._by_name.values():
+            if account.api_key is not None and account.api_key == api_key:
+                return account
+        return None

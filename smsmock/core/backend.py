@@ -1,0 +1,467 @@
+"""The core's commands: submit, pull reports, logs, balance, inbound, Number Context, and the due events.
+
+A dialect decodes a request into one of these calls and renders what it returns; the backend never
+sees HTTP. Every state change goes through the store, every moment comes from the clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from smsmock.core import lifecycle, numbering
+from smsmock.core.accounts import Account, Accounts
+from smsmock.core.clock import Clock
+from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
+from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
+from smsmock.core.rules import OutcomeRules, normalise_number
+from smsmock.core.store import MemoryStore, Store
+from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
+from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
+from smsmock.encoding.transliteration import transliterate
+
+MAX_VALIDITY_MINUTES = 48 * 60
+LOG_WINDOW = timedelta(hours=48)
+NUMBER_CALLBACK_DELAY = 1.0
+"""Seconds between an asynchronous Number Context request and its callback."""
+RETRY_BACKOFF = (1.0, 5.0, 30.0, 120.0)
+"""Seconds before each retry of a failed callback; after the last, the report waits to be pulled."""
+NO_KEYWORD = "NO_KEYWORD"
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A POST the mock owes a client: a delivery report or a Number Context result."""
+
+    kind: str
+    """`dlr` or `number`."""
+    dialect: str
+    account: str
+    url: str
+    content_type: str
+    subject: str
+    """The message id (or bulk id of a Number Context request) the callback is about."""
+    payload: Any
+    attempt: int = 1
+
+
+class Notifier(Protocol):
+    """Delivers callbacks off the request path and reports each attempt back."""
+
+    def submit(self, callback: Callback) -> None: ...
+
+
+class Backend:
+    """All the mock's state and behaviour, shared by every dialect."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        accounts: Accounts | None = None,
+        rules: OutcomeRules | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.accounts = accounts or Accounts()
+        self.rules = rules or OutcomeRules.default_rules()
+        self.store: Store = store or MemoryStore()
+        self.notifier: Notifier | None = None
+        self._tick_lock = threading.Lock()
+        self._words = vocabulary()
+
+    # sending
+
+    def submit(self, account: Account, dialect: str, submissions: Sequence[Submission]) -> list[Message]:
+        """Accept (or reject) one message per destination; the reply shows each one's status."""
+        self.tick()
+        now = self.clock.now()
+        profiles = dialect_profiles(dialect)
+        messages = []
+        seen_ids: set[str] = set()
+        for submission in submissions:
+            message = self._new_message(account, dialect, submission, profiles, now, seen_ids)
+            messages.append(message)
+        self.store.add_messages(messages)
+        for message in messages:
+            if message.status.final:
+                self._finished(message)
+            else:
+                self.store.schedule((message.send_at or now).timestamp(), "send", message.id)
+        return messages
+
+    def _new_message(
+        self,
+        account: Account,
+        dialect: str,
+        submission: Submission,
+        profiles: dict[str, Any],
+        now: datetime,
+        seen_ids: set[str],
+    ) -> Message:
+        text = submission.text
+        if text is not None and submission.transliteration:
+            text = transliterate(text, submission.transliteration)
+        profile = profiles.get(submission.profile) or next(iter(profiles.values()))
+        rejection = submission.rejection
+        if submission.binary_hex is not None:
+            encoding, units = Encoding.BINARY.value, len(submission.binary_hex.replace(" ", "")) // 2
+            limits = profile.limits(Encoding.BINARY)
+            parts = 1 if units <= limits.single else -(-units // limits.concatenated)
+            if parts > limits.max_parts:
+                rejection = rejection or "REJECTED_MESSAGE_TOO_LONG"
+        else:
+            try:
+                counted = measure(
+                    text or "",
+                    language=submission.language,
+                    single_shift=submission.single_shift,
+                    locking_shift=submission.locking_shift,
+                    profile=profile,
+                )
+                encoding, units, parts = counted.encoding.value, counted.units, counted.segments
+            except TooManyParts:
+                encoding, units = Encoding.UCS2.value, len(text or "")
+                parts = -(-units // profile.limits(Encoding.UCS2).concatenated)
+                rejection = rejection or "REJECTED_MESSAGE_TOO_LONG"
+        client_id = submission.message_id
+        if client_id and (client_id in seen_ids or self.store.has_client_id(account.name, client_id)):
+            rejection = rejection or "REJECTED_DUPLICATE_MESSAGE_ID"
+            client_id = None
+        if client_id:
+            seen_ids.add(client_id)
+        decision = self.rules.decide(submission.to, dialect, account.name)
+        outcome = decision.outcome
+        if rejection is None and outcome.status.group_name == "REJECTED":
+            rejection = outcome.status.name
+        validity = min(submission.validity_minutes or MAX_VALIDITY_MINUTES, MAX_VALIDITY_MINUTES)
+        send_at = submission.send_at if submission.send_at and submission.send_at > now else None
+        network = numbering.lookup(submission.to)
+        message = Message(
+            id=client_id or str(uuid.uuid4()),
+            account=account.name,
+            dialect=dialect,
+            to=submission.to,
+            sender=submission.sender,
+            text=text,
+            binary_hex=submission.binary_hex,
+            encoding=encoding,
+            units=units,
+            parts=parts,
+            price_per_part=account.price_per_part,
+            currency=account.currency,
+            status=self._words.status(ACCEPTED),
+            error=self._words.error(NO_ERROR),
+            submitted_at=now,
+            bulk_id=submission.bulk_id,
+            send_at=send_at,
+            expires_at=(send_at or now) + timedelta(minutes=validity),
+            validity_minutes=validity,
+            notify_url=submission.notify_url,
+            notify_content_type=submission.notify_content_type,
+            callback_data=submission.callback_data,
+            outcome=outcome,
+            mcc_mnc=None if network is None else network.mcc_mnc,
+            options={**submission.options, "client_id": bool(client_id)},
+        )
+        message.history.append(StatusChange(now, message.status, message.error))
+        if rejection is None and not account.charge(message.price):
+            rejection = "REJECTED_NOT_ENOUGH_CREDITS"
+        if rejection is not None:
+            # A rule's own rejection keeps the rule's error; the mock's checks carry none.
+            error = outcome.error if rejection == outcome.status.name else self._words.error(NO_ERROR)
+            message.sent_at = now
+            lifecycle.move(message, self._words.status(rejection), error, now)
+        return message
+
+    # the lifecycle, driven by the clock
+
+    def tick(self) -> int:
+        """Run every event that has fallen due by the clock; returns how many ran."""
+        due = self.store.pop_due(self.clock.timestamp())
+        if not due:
+            return 0
+        with self._tick_lock:
+            for event in due:
+                self._run(
+                    event.kind,
+                    event.subject,
+                    event.data,
+                    datetime.fromtimestamp(event.due, self.clock.now().tzinfo),
+                )
+        return len(due)
+
+    def _run(self, kind: str, subject: str, data: dict[str, Any], at: datetime) -> None:
+        if kind == "callback":
+            if self.notifier is not None:
+                self.notifier.submit(data["callback"])
+            return
+        message = self.store.message(subject)
+        if message is None or message.status.final:
+            return
+        words = self._words
+        if kind == "send":
+            message.sent_at = at
+            lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
+            assert message.outcome is not None
+            self.store.schedule(at.timestamp() + message.outcome.after, "finish", message.id)
+            if message.expires_at is not None:
+                self.store.schedule(message.expires_at.timestamp(), "expire", message.id)
+        elif kind == "finish":
+            assert message.outcome is not None
+            if message.outcome.status.name != message.status.name:
+                lifecycle.move(message, message.outcome.status, message.outcome.error, at)
+        elif kind == "expire":
+            lifecycle.move(message, words.status("EXPIRED_EXPIRED"), words.error("EC_ValidityExpired"), at)
+        if message.status.final:
+            self._finished(message)
+
+    def _finished(self, message: Message) -> None:
+        """A final status makes a delivery report: pushed to notifyUrl, or queued for pulling."""
+        if message.notify_url:
+            callback = Callback(
+                "dlr",
+                message.dialect,
+                message.account,
+                message.notify_url,
+                message.notify_content_type or "application/json",
+                message.id,
+                message,
+            )
+            self._schedule_callback(callback, self.clock.timestamp())
+        else:
+            self.store.push_report((message.account, message.dialect), message.id)
+
+    def _schedule_callback(self, callback: Callback, due: float) -> None:
+        self.store.schedule(due, "callback", callback.subject, callback=callback)
+
+    def callback_attempted(self, callback: Callback, status_code: int | None, error: str | None) -> None:
+        """Record one POST to a notifyUrl; a failed one is retried with back-off, then given up on.
+
+        A report whose every push failed is queued for pulling, so it is never lost. A report pushed
+        successfully is not pulled as well: the client has it already.
+        """
+        attempt = WebhookAttempt(
+            callback.subject,
+            callback.url,
+            callback.attempt,
+            self.clock.now(),
+            status_code,
+            error,
+            callback.content_type,
+        )
+        self.store.add_attempt(attempt)
+        if attempt.succeeded:
+            return
+        if callback.attempt <= len(RETRY_BACKOFF):
+            retry = replace(callback, attempt=callback.attempt + 1)
+            self._schedule_callback(retry, self.clock.timestamp() + RETRY_BACKOFF[callback.attempt - 1])
+        elif callback.kind == "dlr":
+            self.store.push_report((callback.account, callback.dialect), callback.subject)
+
+    # reading back
+
+    def pull_reports(
+        self,
+        account: Account,
+        dialect: str,
+        *,
+        limit: int,
+        bulk_ids: Sequence[str] = (),
+        message_ids: Sequence[str] = (),
+    ) -> list[Message]:
+        """Delivery reports not handed out before; each one is handed out exactly once."""
+        self.tick()
+        wanted_bulks, wanted_ids = set(bulk_ids), set(message_ids)
+
+        def accept(message: Message) -> bool:
+            if wanted_bulks and message.bulk_id not in wanted_bulks:
+                return False
+            return not wanted_ids or message.id in wanted_ids
+
+        return self.store.pull_reports((account.name, dialect), limit, accept)
+
+    def logs(self, account: Account, dialect: str, filters: LogFilter) -> list[Message]:
+        """Sent messages of the last 48 hours by the clock, newest first; repeatable."""
+        self.tick()
+        now = self.clock.now()
+        oldest = now - LOG_WINDOW
+        group = filters.general_status.upper() if filters.general_status else None
+
+        def accept(message: Message) -> bool:
+            sent = message.sent_at or message.submitted_at
+            if message.account != account.name or message.dialect != dialect or sent < oldest:
+                return False
+            if filters.sender is not None and message.sender != filters.sender:
+                return False
+            if filters.to is not None and normalise_number(message.to) != normalise_number(filters.to):
+                return False
+            if filters.bulk_ids and message.bulk_id not in filters.bulk_ids:
+                return False
+            if filters.message_ids and message.id not in filters.message_ids:
+                return False
+            if group is not None and message.status.group_name != group:
+                return False
+            if filters.sent_since is not None and sent < filters.sent_since:
+                return False
+            if filters.sent_until is not None and sent > filters.sent_until:
+                return False
+            if filters.mcc is not None and not (message.mcc_mnc or "").startswith(filters.mcc):
+                return False
+            return filters.mnc is None or (message.mcc_mnc or "")[3:] == filters.mnc
+
+        found = sorted(self.store.messages(accept), key=lambda message: message.submitted_at, reverse=True)
+        return found if filters.limit is None else found[: filters.limit]
+
+    def balance(self, account: Account) -> tuple[Decimal, str]:
+        return account.balance, account.currency
+
+    # inbound
+
+    def inject_inbound(
+        self,
+        account: Account,
+        dialect: str,
+        *,
+        sender: str,
+        to: str,
+        text: str,
+        keyword: str | None = None,
+        received_at: datetime | None = None,
+    ) -> InboundMessage:
+        """A mobile-originated message arrives; it waits to be pulled once and stays in the logs."""
+        if keyword is None:
+            keyword, clean_text = split_keyword(text)
+        else:
+            clean_text = text[len(keyword) :].lstrip() if text.upper().startswith(keyword.upper()) else text
+        try:
+            parts = measure(text).segments
+        except TooManyParts:
+            parts = 255
+        message = InboundMessage(
+            id=str(uuid.uuid4()),
+            account=account.name,
+            dialect=dialect,
+            sender=sender,
+            to=to,
+            text=text,
+            keyword=keyword,
+            clean_text=clean_text,
+            received_at=received_at or self.clock.now(),
+            parts=parts,
+        )
+        self.store.add_inbound(message)
+        return message
+
+    def pull_inbound(self, account: Account, dialect: str, *, limit: int) -> list[InboundMessage]:
+        return self.store.pull_inbound((account.name, dialect), limit)
+
+    def inbound_logs(self, account: Account, dialect: str, filters: InboundFilter) -> list[InboundMessage]:
+        keyword = filters.keyword
+
+        def accept(message: InboundMessage) -> bool:
+            if message.account != account.name or message.dialect != dialect:
+                return False
+            if keyword is not None:
+                wanted = "" if keyword.upper() == NO_KEYWORD else keyword.upper()
+                if message.keyword.upper() != wanted:
+                    return False
+            if filters.to is not None and normalise_number(message.to) != normalise_number(filters.to):
+                return False
+            if filters.received_since is not None and message.received_at < filters.received_since:
+                return False
+            return filters.received_until is None or message.received_at <= filters.received_until
+
+        found = sorted(self.store.inbound(accept), key=lambda message: message.received_at, reverse=True)
+        return found if filters.limit is None else found[: filters.limit]
+
+    # Number Context
+
+    def number_query(self, account: Account, dialect: str, numbers: Sequence[str]) -> list[NumberAnswer]:
+        return [self._number_answer(account, dialect, number) for number in numbers]
+
+    def number_notify(
+        self,
+        account: Account,
+        dialect: str,
+        numbers: Sequence[str],
+        *,
+        notify_url: str,
+        content_type: str,
+        bulk_id: str | None = None,
+    ) -> list[NumberAnswer]:
+        """Acknowledge each valid number as pending; the full answers are POSTed to notifyUrl later."""
+        words = self._words
+        acks, answers = [], []
+        for number in numbers:
+            answer = self._number_answer(account, dialect, number)
+            if answer.status.name == "REJECTED_DESTINATION":
+                acks.append(answer)
+                continue
+            message_id = str(uuid.uuid4())
+            acks.append(
+                NumberAnswer(
+                    number, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), message_id=message_id
+                )
+            )
+            answers.append(answer)
+        if answers:
+            callback = Callback(
+                "number",
+                dialect,
+                account.name,
+                notify_url,
+                content_type,
+                bulk_id or acks[0].message_id or "",
+                answers,
+            )
+            self._schedule_callback(callback, self.clock.timestamp() + NUMBER_CALLBACK_DELAY)
+        return acks
+
+    def _number_answer(self, account: Account, dialect: str, number: str) -> NumberAnswer:
+        words = self._words
+        digits = normalise_number(number)
+        if not digits.isdigit() or not 3 <= len(digits) <= 15:
+            return NumberAnswer(number, words.status("REJECTED_DESTINATION"), words.error(NO_ERROR))
+        network = numbering.lookup(digits)
+        if network is None:
+            return NumberAnswer(
+                number, words.status("UNDELIVERABLE_NOT_DELIVERED"), words.error("EC_UNKNOWN_SUBSCRIBER")
+            )
+        decision = self.rules.decide(number, dialect, account.name)
+        outcome = decision.outcome
+        ported = numbering.lookup(decision.ported_to + "0000000") if decision.ported_to else None
+        roaming = numbering.lookup(decision.roaming_in + "0000000") if decision.roaming_in else None
+        serving = roaming or ported or network
+        return NumberAnswer(
+            to=number,
+            status=outcome.status,
+            error=outcome.error,
+            network=network,
+            ported_network=ported,
+            roaming_network=roaming,
+            imsi=numbering.imsi_for(digits, ported or network),
+            serving_msc=numbering.serving_msc_for(serving, digits),
+        )
+
+    # the control API's view
+
+    def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
+        self.tick()
+        return sorted(self.store.messages(predicate), key=lambda message: message.submitted_at, reverse=True)
+
+    def reset(self) -> None:
+        self.store.clear()
+
+
+def split_keyword(text: str) -> tuple[str, str]:
+    """The keyword is the first word when it is written in capitals ("KEY Test message"); else none."""
+    head, _, rest = text.strip().partition(" ")
+    if head and head.isupper() and head.isalnum() and rest:
+        return head, rest.lstrip()
+    return "", text

@@ -1,0 +1,175 @@
+"""The records the mock keeps: sent messages with their history, inbound messages, webhook attempts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from smsmock.core.vocabulary import Error, Status
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    at: datetime
+    status: Status
+    error: Error
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What becomes of a message: its final status and error, and how long after sending."""
+
+    status: Status
+    error: Error
+    after: float
+    rule: str
+
+
+@dataclass(slots=True)
+class Message:
+    """One message to one destination."""
+
+    id: str
+    account: str
+    dialect: str
+    to: str
+    sender: str | None
+    text: str | None
+    binary_hex: str | None
+    encoding: str
+    units: int
+    parts: int
+    price_per_part: Decimal
+    currency: str
+    status: Status
+    error: Error
+    submitted_at: datetime
+    bulk_id: str | None = None
+    send_at: datetime | None = None
+    sent_at: datetime | None = None
+    done_at: datetime | None = None
+    expires_at: datetime | None = None
+    validity_minutes: int | None = None
+    notify_url: str | None = None
+    notify_content_type: str | None = None
+    callback_data: str | None = None
+    outcome: Outcome | None = None
+    mcc_mnc: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Dialect-specific request details worth keeping (flash, language, data coding, ...)."""
+    history: list[StatusChange] = field(default_factory=list)
+
+    @property
+    def price(self) -> Decimal:
+        return self.price_per_part * self.parts
+
+    def as_dict(self) -> dict[str, Any]:
+        """The message as the control API shows it."""
+        return {
+            "id": self.id,
+            "bulkId": self.bulk_id,
+            "account": self.account,
+            "dialect": self.dialect,
+            "from": self.sender,
+            "to": self.to,
+            "text": self.text,
+            "binary": self.binary_hex,
+            "encoding": self.encoding,
+            "units": self.units,
+            "parts": self.parts,
+            "price": {
+                "perPart": float(self.price_per_part),
+                "total": float(self.price),
+                "currency": self.currency,
+            },
+            "status": self.status.name,
+            "statusGroup": self.status.group_name,
+            "error": self.error.name,
+            "submittedAt": _iso(self.submitted_at),
+            "sendAt": _iso(self.send_at),
+            "sentAt": _iso(self.sent_at),
+            "doneAt": _iso(self.done_at),
+            "expiresAt": _iso(self.expires_at),
+            "notifyUrl": self.notify_url,
+            "callbackData": self.callback_data,
+            "mccMnc": self.mcc_mnc,
+            "outcome": None
+            if self.outcome is None
+            else {
+                "status": self.outcome.status.name,
+                "error": self.outcome.error.name,
+                "after": self.outcome.after,
+                "rule": self.outcome.rule,
+            },
+            "options": self.options,
+            "history": [
+                {"at": _iso(change.at), "status": change.status.name, "error": change.error.name}
+                for change in self.history
+            ],
+        }
+
+
+@dataclass(slots=True)
+class InboundMessage:
+    """A mobile-originated message, injected through the control API."""
+
+    id: str
+    account: str
+    dialect: str
+    sender: str
+    to: str
+    text: str
+    keyword: str
+    clean_text: str
+    received_at: datetime
+    parts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "dialect": self.dialect,
+            "from": self.sender,
+            "to": self.to,
+            "text": self.text,
+            "keyword": self.keyword,
+            "cleanText": self.clean_text,
+            "receivedAt": _iso(self.received_at),
+            "smsCount": self.parts,
+        }
+
+
+@dataclass(slots=True)
+class WebhookAttempt:
+    """One POST of a delivery report or Number Context result to a client's notifyUrl."""
+
+    subject: str
+    """The message id the callback is about."""
+    url: str
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    content_type: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "messageId": self.subject,
+            "url": self.url,
+            "attempt": self.attempt,
+            "at": _iso(self.at),
+            "statusCode": self.status_code,
+            "error": self.error,
+            "contentType": self.content_type,
+            "succeeded": self.succeeded,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="milliseconds")

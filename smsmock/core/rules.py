@@ -1,0 +1,169 @@
+"""Outcome rules: which destination gets which final status and error, after how long."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smsmock.core.messages import Outcome
+from smsmock.core.vocabulary import NO_ERROR, vocabulary
+from smsmock.resources import load_fixture
+
+DEFAULT_AFTER = 3.0
+_RULE_FIELDS = {"name", "to", "dialect", "account", "status", "error", "after", "ported_to", "roaming_in"}
+
+
+class RuleError(ValueError):
+    """An outcome rule file that cannot be used, with the rule and field at fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    pattern: re.Pattern[str] | None
+    status: str
+    error: str
+    after: float
+    dialect: str | None = None
+    account: str | None = None
+    ported_to: str | None = None
+    roaming_in: str | None = None
+
+    def matches(self, number: str, dialect: str, account: str) -> re.Match[str] | None:
+        if self.dialect is not None and self.dialect != dialect:
+            return None
+        if self.account is not None and self.account != account:
+            return None
+        if self.pattern is None:
+            return re.match("", "")
+        return self.pattern.fullmatch(number)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A rule applied to one number: the outcome, plus what Number Context reports of it."""
+
+    outcome: Outcome
+    ported_to: str | None
+    roaming_in: str | None
+
+
+class OutcomeRules:
+    """An ordered rule list and a default; the first matching rule decides."""
+
+    def __init__(self, rules: Sequence[Rule], default: Rule) -> None:
+        self.rules = tuple(rules)
+        self.default = default
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> OutcomeRules:
+        if not isinstance(data, Mapping):
+            raise RuleError("an outcome rule file is a mapping with `default` and `rules`")
+        default = _rule({"name": "default", **(data.get("default") or {})}, "default", needs_pattern=False)
+        entries = data.get("rules") or []
+        if not isinstance(entries, list):
+            raise RuleError("`rules` must be a list")
+        rules = [_rule(entry, f"rules[{index}]", needs_pattern=True) for index, entry in enumerate(entries)]
+        return cls(rules, default)
+
+    @classmethod
+    def default_rules(cls) -> OutcomeRules:
+        return cls.from_mapping(load_fixture("outcomes.yaml"))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> OutcomeRules:
+        with Path(path).open(encoding="utf-8") as handle:
+            return cls.from_mapping(yaml.safe_load(handle))
+
+    def decide(self, number: str, dialect: str, account: str) -> Decision:
+        digits = normalise_number(number)
+        for rule in (*self.rules, self.default):
+            match = rule.matches(digits, dialect, account)
+            if match is not None:
+                return Decision(_outcome(rule, match.groupdict()), rule.ported_to, rule.roaming_in)
+        raise AssertionError("the default rule matches every number")
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": rule.name,
+                "to": None if rule.pattern is None else rule.pattern.pattern,
+                "status": rule.status,
+                "error": rule.error,
+                "after": rule.after,
+            }
+            for rule in (*self.rules, self.default)
+        ]
+
+
+def normalise_number(number: str) -> str:
+    """Digits as the rules see them: no leading + or 00, no spaces or dashes."""
+    digits = number.strip().replace(" ", "").replace("-", "")
+    if digits.startswith("+"):
+        return digits[1:]
+    if digits.startswith("00"):
+        return digits[2:]
+    return digits
+
+
+def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
+    if not isinstance(entry, Mapping):
+        raise RuleError(f"{where}: a rule is a mapping")
+    unknown = set(entry) - _RULE_FIELDS
+    if unknown:
+        raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    pattern = None
+    if entry.get("to") is not None:
+        try:
+            pattern = re.compile(str(entry["to"]))
+        except re.error as exc:
+            raise RuleError(f"{where}: `to` is not a regular expression: {exc}") from exc
+    elif needs_pattern and entry.get("dialect") is None and entry.get("account") is None:
+        raise RuleError(f"{where}: a rule needs `to`, `dialect` or `account`")
+    if "status" not in entry:
+        raise RuleError(f"{where}: `status` is required")
+    try:
+        after = float(entry.get("after", DEFAULT_AFTER))
+    except (TypeError, ValueError) as exc:
+        raise RuleError(f"{where}: `after` must be a number of seconds") from exc
+    if after < 0:
+        raise RuleError(f"{where}: `after` must not be negative")
+    rule = Rule(
+        name=str(entry.get("name") or where),
+        pattern=pattern,
+        status=str(entry["status"]),
+        error=str(entry.get("error", NO_ERROR)),
+        after=after,
+        dialect=entry.get("dialect"),
+        account=entry.get("account"),
+        ported_to=None if entry.get("ported_to") is None else str(entry["ported_to"]),
+        roaming_in=None if entry.get("roaming_in") is None else str(entry["roaming_in"]),
+    )
+    if "{" not in rule.status + rule.error:
+        try:
+            _outcome(rule, {})
+        except KeyError as exc:
+            raise RuleError(f"{where}: {exc.args[0]}") from exc
+    return rule
+
+
+def _outcome(rule: Rule, groups: Mapping[str, str | None]) -> Outcome:
+    words = vocabulary()
+    status_key = rule.status.format_map(groups)
+    error_key = rule.error.format_map(groups)
+    try:
+        status = words.status(status_key)
+    except KeyError:
+        # A number the pattern admits but the table lacks (status 99) stays pending: a client never
+        # sees an id the document does not define, and the control API names the rule that matched.
+        status = words.status("PENDING_WAITING_DELIVERY")
+    try:
+        error = words.error(error_key)
+    except KeyError:
+        error = words.error("EC_UNKNOWN_ERROR")
+    return Outcome(status, error, rule.after, rule.name)

@@ -1,0 +1,1 @@
+"""One module per dialect: routes, request decoding and reply rendering over the shared core."""

@@ -1,0 +1,96 @@
+"""What the shortlink family (shortlink and qikli) renders alike: statuses, errors, prices, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from smsmock.core.messages import Message
+from smsmock.core.vocabulary import Error, Status
+from smsmock.dialects.wire import BadRequest
+
+SENDER_ID = re.compile(r"[A-Za-z0-9]{3,11}|[0-9]{3,14}")
+PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{0,14}")
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """2015-02-12T09:58:20.323+0000: milliseconds and a basic-format offset, as the examples show."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def parse_timestamp(value: str, name: str) -> datetime:
+    """An ISO-8601 date-time; one without an offset is read as UTC (the contracts' tolerant reading)."""
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{name} is not an ISO-8601 date-time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def status_object(status: Status) -> dict[str, Any]:
+    found = {
+        "groupId": status.group_id,
+        "groupName": status.group_name,
+        "id": status.id,
+        "name": status.name,
+        "description": status.description,
+    }
+    if status.action:
+        found["action"] = status.action
+    return found
+
+
+def error_object(error: Error, *, ok_spelling: str = "OK") -> dict[str, Any]:
+    return {
+        "groupId": error.group_id,
+        "groupName": ok_spelling if error.group_id == 0 else error.group_name,
+        "id": error.id,
+        "name": error.name,
+        "description": error.description,
+        "permanent": error.permanent,
+    }
+
+
+def price_object(message: Message) -> dict[str, Any]:
+    return {"pricePerMessage": float(message.price_per_part), "currency": message.currency}
+
+
+def report_object(message: Message, *, ok_spelling: str = "OK") -> dict[str, Any]:
+    """A SentSMSReport: one delivery report."""
+    report: dict[str, Any] = {}
+    if message.bulk_id:
+        report["bulkId"] = message.bulk_id
+    report.update(
+        messageId=message.id,
+        to=message.to,
+        sentAt=timestamp(message.sent_at or message.submitted_at),
+        doneAt=timestamp(message.done_at or message.sent_at or message.submitted_at),
+        smsCount=message.parts,
+        price=price_object(message),
+        status=status_object(message.status),
+        error=error_object(message.error, ok_spelling=ok_spelling),
+    )
+    return report
+
+
+def limit_param(value: str | None, default: int, name: str = "limit") -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or int(value) < 1 or len(value) > 9:
+        raise BadRequest(f"{name} must be a positive whole number, not {value!r}")
+    return int(value)
+
+
+def id_list(value: str | list[str] | None) -> tuple[str, ...]:
+    """One id, comma-separated ids, or the parameter repeated."""
+    if value is None:
+        return ()
+    values = value if isinstance(value, list) else [value]
+    return tuple(item.strip() for entry in values for item in entry.split(",") if item.strip())

@@ -1,0 +1,76 @@
+"""What a mock starts from: accounts, outcome rules, clock and journal size (YAML, safe loader)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smsmock.contracts.journal import DEFAULT_SIZE
+from smsmock.core.accounts import DEFAULT_ACCOUNTS
+from smsmock.core.rules import OutcomeRules
+
+
+class ConfigError(ValueError):
+    """A configuration file smsmock cannot use, saying what is wrong where."""
+
+
+@dataclass(slots=True)
+class MockConfig:
+    accounts: list[dict[str, Any]] = field(
+        default_factory=lambda: [dict(entry) for entry in DEFAULT_ACCOUNTS]
+    )
+    rules: OutcomeRules = field(default_factory=OutcomeRules.default_rules)
+    clock_start: datetime | None = None
+    clock_frozen: bool = False
+    journal_size: int = DEFAULT_SIZE
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> MockConfig:
+        unknown = set(data) - {"accounts", "rules", "clock", "journal_size"}
+        if unknown:
+            raise ConfigError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
+        config = cls()
+        if "accounts" in data:
+            if not isinstance(data["accounts"], list) or not data["accounts"]:
+                raise ConfigError("accounts must be a non-empty list")
+            config.accounts = [dict(entry) for entry in data["accounts"]]
+        rules = data.get("rules")
+        if isinstance(rules, str):
+            path = Path(rules) if base is None or Path(rules).is_absolute() else base / rules
+            config.rules = OutcomeRules.from_file(path)
+        elif isinstance(rules, Mapping):
+            config.rules = OutcomeRules.from_mapping(rules)
+        elif rules is not None:
+            raise ConfigError("rules must be a file name or a mapping with `default` and `rules`")
+        clock = data.get("clock") or {}
+        if not isinstance(clock, Mapping):
+            raise ConfigError("clock must be a mapping with `start` and `frozen`")
+        if clock.get("start") is not None:
+            start = clock["start"]
+            config.clock_start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+        config.clock_frozen = bool(clock.get("frozen", False))
+        if "journal_size" in data:
+            config.journal_size = int(data["journal_size"])
+        return config
+
+
+def load_config(path: str | Path | None) -> MockConfig:
+    if path is None:
+        return MockConfig()
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: the configuration is a mapping")
+    try:
+        return MockConfig.from_mapping(data, path.parent)
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from error

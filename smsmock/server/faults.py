@@ -1,0 +1,110 @@
+"""Faults injected for matching requests: a delay, an HTTP status, a dropped connection, a bad body."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ACTIONS = ("delay", "status", "drop", "malformed")
+
+
+@dataclass(slots=True)
+class Fault:
+    id: int
+    path: re.Pattern[str] | None
+    method: str | None
+    dialect: str | None
+    operation: str | None
+    delay: float
+    status: int | None
+    drop: bool
+    malformed: bool
+    remaining: int | None
+    """How many more requests it applies to; None until cleared."""
+
+    def matches(self, method: str, path: str, dialect: str | None, operation: str | None) -> bool:
+        return (
+            (self.method is None or self.method == method)
+            and (self.path is None or self.path.search(path) is not None)
+            and (self.dialect is None or self.dialect == dialect)
+            and (self.operation is None or self.operation == operation)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": None if self.path is None else self.path.pattern,
+            "method": self.method,
+            "dialect": self.dialect,
+            "operation": self.operation,
+            "delay": self.delay,
+            "status": self.status,
+            "drop": self.drop,
+            "malformed": self.malformed,
+            "remaining": self.remaining,
+        }
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def add(self, spec: Mapping[str, Any]) -> Fault:
+        unknown = set(spec) - {"path", "method", "dialect", "operation", "times", *ACTIONS}
+        if unknown:
+            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+        if not any(spec.get(action) for action in ACTIONS):
+            raise ValueError(f"a fault needs one of {', '.join(ACTIONS)}")
+        status = spec.get("status")
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            raise ValueError("status must be an HTTP status code (100-599)")
+        times = spec.get("times")
+        if times is not None and (not isinstance(times, int) or times < 1):
+            raise ValueError("times must be a positive whole number (or absent: until cleared)")
+        try:
+            path = re.compile(spec["path"]) if spec.get("path") else None
+        except re.error as error:
+            raise ValueError(f"path is not a regular expression: {error}") from error
+        fault = Fault(
+            id=next(self._ids),
+            path=path,
+            method=str(spec["method"]).upper() if spec.get("method") else None,
+            dialect=spec.get("dialect"),
+            operation=spec.get("operation"),
+            delay=float(spec.get("delay") or 0),
+            status=status,
+            drop=bool(spec.get("drop")),
+            malformed=bool(spec.get("malformed")),
+            remaining=times,
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, method: str, path: str, dialect: str | None, operation: str | None) -> Fault | None:
+        """The first fault matching this request, counted as used once."""
+        if not self._faults:
+            return None
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path, dialect, operation):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    def all(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def clear(self, fault_id: int | None = None) -> None:
+        with self._lock:
+            self._faults = [fault for fault in self._faults if fault_id is not None and fault.id != fault_id]

@@ -1,0 +1,67 @@
+"""`smsmock serve`: the mock on granian, one worker process holding the one state.
+
+werkzeug's own threaded server spends most of its time in Python parsing HTTP and switching threads;
+granian parses HTTP and handles sockets in Rust and calls the WSGI app only for the work that is the
+mock's. It runs a single worker, so every request meets the same state: a message sent through one
+connection is visible through every other. The app is built before the worker is forked, so the
+worker starts with everything loaded.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import TextIO
+
+from smsmock.server.app import MockApp
+from smsmock.server.config import MockConfig
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def banner(app: MockApp, root: str) -> str:
+    lines = [f"smsmock serving on {root}", ""]
+    for name, url in app.base_urls(root).items():
+        lines.append(f"  {name:<10} {url}")
+    lines.append("")
+    lines.append("  accounts:")
+    for account in app.backend.accounts.all():
+        key = f", API key {account.api_key}" if account.api_key else ""
+        lines.append(f"    {account.name}: {account.username} / {account.password}{key}")
+    lines.append("")
+    lines.append("Ctrl-C stops the server.")
+    return "\n".join(lines)
+
+
+def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, out: TextIO = sys.stdout) -> None:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.server.mp import MPServer
+
+    app = MockApp(config)
+    app.warm_up()
+    if port == 0:
+        port = free_port(host)
+    shown_host = f"[{host}]" if ":" in host else host
+    print(banner(app, f"http://{shown_host}:{port}"), file=out, flush=True)
+
+    def load() -> MockApp:
+        # Runs in the worker, after the fork: threads must start here, not in the parent.
+        app.start_background()
+        return app
+
+    server = MPServer(
+        target="smsmock",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=1,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_enabled=False,
+    )
+    server.serve(target_loader=load, wrap_loader=False)

@@ -1,0 +1,81 @@
+"""The webhook sender: POSTs callbacks to clients' notifyUrls on its own thread, never on a request's."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from smsmock.core.backend import Backend, Callback
+
+TIMEOUT = 5.0
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""No proxies: a notifyUrl is the client's own address, usually on loopback."""
+
+Renderer = Callable[[Callback], tuple[str, bytes]]
+
+
+class WebhookSender:
+    """A queue and a worker; each attempt is reported back to the backend, which schedules retries."""
+
+    def __init__(self, backend: Backend, render: Renderer) -> None:
+        self._backend = backend
+        self._render = render
+        self._queue: queue.Queue[Callback | None] = queue.Queue()
+        self._idle = threading.Condition()
+        self._busy = 0
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, callback: Callback) -> None:
+        self._ensure_started()
+        with self._idle:
+            self._busy += 1
+        self._queue.put(callback)
+
+    def _ensure_started(self) -> None:
+        # Started on first use, so a server that forks its worker starts the thread in the worker.
+        if self._thread is None or not self._thread.is_alive():
+            with self._start_lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._work, name="smsmock-webhooks", daemon=True)
+                    self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            callback = self._queue.get()
+            if callback is None:
+                return
+            try:
+                self._deliver(callback)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+    def _deliver(self, callback: Callback) -> None:
+        status, error = None, None
+        try:
+            _, body = self._render(callback)
+            request = urllib.request.Request(
+                callback.url, data=body, method="POST", headers={"Content-Type": callback.content_type}
+            )
+            with _OPENER.open(request, timeout=TIMEOUT) as response:
+                status = response.status
+        except urllib.error.HTTPError as failure:
+            status = failure.code
+        except (urllib.error.URLError, OSError, ValueError) as failure:
+            error = str(getattr(failure, "reason", failure))
+        self._backend.callback_attempted(callback, status, error)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every submitted callback has been attempted; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=TIMEOUT)
