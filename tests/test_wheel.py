@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import venv
 import zipfile
 from pathlib import Path
@@ -75,3 +79,50 @@ def test_installed_wheel_segments_and_validates_without_the_source_tree(wheel, t
         check=True,
     ).stdout.strip()
     assert Path(location).is_relative_to(environment)
+    _serves(environment, workdir, env)
+
+
+def _serves(environment: Path, workdir: Path, env: dict[str, str]) -> None:
+    """`smsmock serve --port 0` from the wheel prints its URL, answers a send, and stops on Ctrl-C."""
+    server = subprocess.Popen(
+        [str(environment / "bin" / "smsmock"), "serve", "--port", "0"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = server.stdout.readline()
+        assert first_line.startswith("smsmock serving on http://127.0.0.1:"), first_line
+        root = first_line.split()[-1]
+        request = urllib.request.Request(
+            root + "/restapi/sms/1/text/single",
+            data=b'{"from":"InfoSMS","to":"41793026727","text":"My first SMS"}',
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            },
+        )
+        reply = _first_reply(request)
+        assert json.loads(reply)["messages"][0]["smsCount"] == 1
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        finally:
+            if server.poll() is None:
+                server.kill()
+    assert server.returncode == 0, server.stderr.read()
+
+
+def _first_reply(request: urllib.request.Request, attempts: int = 200) -> bytes:
+    """The reply once the freshly started server accepts connections (it forks its worker first)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for _ in range(attempts):
+        try:
+            with opener.open(request, timeout=5) as response:
+                return response.read()
+        except urllib.error.URLError:
+            time.sleep(0.05)  # polling for the port to open, not waiting for a status
+    raise AssertionError("smsmock serve never answered")

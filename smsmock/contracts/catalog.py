@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from smsmock.resources import load_fixture, schemas_dir
+from smsmock.resources import SafeLoader, load_fixture, schemas_dir
 
 if TYPE_CHECKING:
     import xmlschema
@@ -58,7 +58,7 @@ def operations(dialect: str) -> dict[str, Operation]:
     manifest_path = schemas_dir() / dialect / "operations.yaml"
     if not manifest_path.is_file():
         raise UnknownOperation(f"unknown dialect {dialect!r}; smsmock knows {', '.join(dialects())}")
-    manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+    manifest = yaml.load(manifest_path.read_text(encoding="utf-8"), Loader=SafeLoader)
     known = {"method", "paths", "request", "response", "section"}
     return {
         name: Operation(
@@ -143,20 +143,40 @@ def document_section(dialect: str, name: str) -> str:
     return f"{found.document} § {found.section}"
 
 
-def _inline(node: Any, dialect: str) -> Any:
+@cache
+def _documents(dialect: str) -> dict[str, Any]:
+    """Every JSON Schema of a dialect by its `$id`, as plain JSON (no jsonschema import needed)."""
+    documents = {}
+    for path in _json_files(dialect):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        documents[contents["$id"]] = contents
+    return documents
+
+
+def _resolve(reference: str, base: str, dialect: str) -> tuple[Any, str]:
+    """The target of a `$ref` and the `$id` of the document holding it."""
+    document_id, _, pointer = reference.partition("#")
+    document_id = document_id or base
+    target = _documents(dialect)[document_id]
+    for token in filter(None, pointer.split("/")):
+        target = target[token.replace("~1", "/").replace("~0", "~")]
+    return target, document_id
+
+
+def _inline(node: Any, dialect: str, base: str) -> Any:
     if isinstance(node, dict):
         if "$ref" in node:
-            target = registry(dialect).resolver().lookup(node["$ref"]).contents
-            resolved = _inline(target, dialect)
+            target, target_base = _resolve(node["$ref"], base, dialect)
+            resolved = _inline(target, dialect, target_base)
             rest = {key: value for key, value in node.items() if key not in ("$ref", "title", "description")}
-            return {"allOf": [resolved, _inline(rest, dialect)]} if rest else resolved
+            return {"allOf": [resolved, _inline(rest, dialect, base)]} if rest else resolved
         return {
-            key: _inline(value, dialect)
+            key: _inline(value, dialect, base)
             for key, value in node.items()
             if key not in ("$id", "$schema", "$defs")
         }
     if isinstance(node, list):
-        return [_inline(item, dialect) for item in node]
+        return [_inline(item, dialect, base) for item in node]
     return node
 
 
@@ -164,12 +184,14 @@ def _inline(node: Any, dialect: str) -> Any:
 def inlined_schema(dialect: str, name: str, direction: str, wire: str) -> dict[str, Any]:
     """A JSON-shaped contract with every `$ref` replaced by its target: one self-contained schema.
 
-    Tools that do not follow `urn:` references (generators, OpenAPI) read this form.
+    Tools that do not follow `urn:` references (generators, OpenAPI, the compiled fast path) read
+    this form.
     """
-    validator = json_validator(dialect, name, direction, wire)
-    if validator is None:
+    path = schema_file(dialect, name, direction, wire)
+    if path is None:
         raise UnknownOperation(f"no {wire} contract for {dialect} {name} {direction}")
-    return _inline(validator.schema, dialect)
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return _inline(schema, dialect, schema["$id"])
 
 
 @dataclass(frozen=True, slots=True)

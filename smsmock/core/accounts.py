@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -53,9 +53,9 @@ class Account:
             username=str(entry["username"]),
             password=str(entry.get("password", "")),
             api_key=None if entry.get("api_key") is None else str(entry["api_key"]),
-            balance=Decimal(str(entry.get("balance", "100"))),
+            balance=amount(entry.get("balance", "100"), "balance"),
             currency=str(entry.get("currency", "EUR")),
-            price_per_part=Decimal(str(entry.get("price_per_part", "0.01"))),
+            price_per_part=amount(entry.get("price_per_part", "0.01"), "price_per_part"),
         )
 
     def charge(self, amount: Decimal) -> bool:
@@ -75,6 +75,17 @@ class Account:
             "currency": self.currency,
             "price_per_part": float(self.price_per_part),
         }
+
+
+def amount(value: Any, name: str) -> Decimal:
+    """A finite decimal amount (balance, price); ValueError naming the field otherwise."""
+    try:
+        found = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if isinstance(value, bool) or not found.is_finite():
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return found
 
 
 class Accounts:

@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -29,6 +29,10 @@ MAX_VALIDITY_MINUTES = 48 * 60
 LOG_WINDOW = timedelta(hours=48)
 NUMBER_CALLBACK_DELAY = 1.0
 """Seconds between an asynchronous Number Context request and its callback."""
+DUE_TOLERANCE = 1e-6
+"""An event this close ahead of the clock counts as due. Moments are kept to the microsecond, and a float
+timestamp of this century holds about a quarter of one: the same moment reached by two sums (0.9 + 0.1
+and 1.0 seconds) may differ in the last bit."""
 RETRY_BACKOFF = (1.0, 5.0, 30.0, 120.0)
 """Seconds before each retry of a failed callback; after the last, the report waits to be pulled."""
 NO_KEYWORD = "NO_KEYWORD"
@@ -80,7 +84,8 @@ class Backend:
     def submit(self, account: Account, dialect: str, submissions: Sequence[Submission]) -> list[Message]:
         """Accept (or reject) one message per destination; the reply shows each one's status."""
         self.tick()
-        now = self.clock.now()
+        stamp = self.clock.timestamp()
+        now = datetime.fromtimestamp(stamp, timezone.utc)
         profiles = dialect_profiles(dialect)
         messages = []
         seen_ids: set[str] = set()
@@ -92,7 +97,10 @@ class Backend:
             if message.status.final:
                 self._finished(message)
             else:
-                self.store.schedule((message.send_at or now).timestamp(), "send", message.id)
+                # The clock's own float, not `now` (rounded to microseconds): a send due "now" must
+                # not fall a fraction of a microsecond after the clock.
+                due = stamp if message.send_at is None else message.send_at.timestamp()
+                self.store.schedule(due, "send", message.id)
         return messages
 
     def _new_message(
@@ -183,20 +191,21 @@ class Backend:
 
     def tick(self) -> int:
         """Run every event that has fallen due by the clock; returns how many ran."""
-        due = self.store.pop_due(self.clock.timestamp())
-        if not due:
+        upcoming = self.store.next_due()
+        if upcoming is None or upcoming > self.clock.timestamp() + DUE_TOLERANCE:
             return 0
+        ran = 0
+        # Popping under the tick lock runs events in due order even when requests tick concurrently,
+        # and looping runs what the events themselves make due (a send's finish after 0 s, a callback).
         with self._tick_lock:
-            for event in due:
-                self._run(
-                    event.kind,
-                    event.subject,
-                    event.data,
-                    datetime.fromtimestamp(event.due, self.clock.now().tzinfo),
-                )
-        return len(due)
+            while due := self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE):
+                for event in due:
+                    self._run(event.kind, event.subject, event.data, event.due)
+                ran += len(due)
+        return ran
 
-    def _run(self, kind: str, subject: str, data: dict[str, Any], at: datetime) -> None:
+    def _run(self, kind: str, subject: str, data: dict[str, Any], due: float) -> None:
+        at = datetime.fromtimestamp(due, timezone.utc)
         if kind == "callback":
             if self.notifier is not None:
                 self.notifier.submit(data["callback"])
@@ -207,9 +216,11 @@ class Backend:
         words = self._words
         if kind == "send":
             message.sent_at = at
-            lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
             assert message.outcome is not None
-            self.store.schedule(at.timestamp() + message.outcome.after, "finish", message.id)
+            # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
+            if message.outcome.status.group_name != "ACCEPTED":
+                lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
+                self.store.schedule(due + message.outcome.after, "finish", message.id)
             if message.expires_at is not None:
                 self.store.schedule(message.expires_at.timestamp(), "expire", message.id)
         elif kind == "finish":
@@ -315,7 +326,7 @@ class Backend:
                 return False
             return filters.mnc is None or (message.mcc_mnc or "")[3:] == filters.mnc
 
-        found = sorted(self.store.messages(accept), key=lambda message: message.submitted_at, reverse=True)
+        found = _newest_first(self.store.messages(accept))
         return found if filters.limit is None else found[: filters.limit]
 
     def balance(self, account: Account) -> tuple[Decimal, str]:
@@ -377,7 +388,8 @@ class Backend:
                 return False
             return filters.received_until is None or message.received_at <= filters.received_until
 
-        found = sorted(self.store.inbound(accept), key=lambda message: message.received_at, reverse=True)
+        found = self.store.inbound(accept)
+        found = sorted(reversed(found), key=lambda message: message.received_at, reverse=True)
         return found if filters.limit is None else found[: filters.limit]
 
     # Number Context
@@ -453,10 +465,19 @@ class Backend:
 
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
         self.tick()
-        return sorted(self.store.messages(predicate), key=lambda message: message.submitted_at, reverse=True)
+        return _newest_first(self.store.messages(predicate))
 
     def reset(self) -> None:
         self.store.clear()
+
+
+def _newest_first(messages: list[Message]) -> list[Message]:
+    """By submission time, newest first; messages of the same moment (a frozen clock) latest sent first.
+
+    The store keeps messages in the order they were added, and a stable sort keeps that order among
+    equal times, so reversing before the sort puts the later of two same-moment messages first.
+    """
+    return sorted(reversed(messages), key=lambda message: message.submitted_at, reverse=True)
 
 
 def split_keyword(text: str) -> tuple[str, str]:

@@ -18,10 +18,11 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
-        if start is not None:
-            self.set(start)
+        # Frozen first, so a frozen clock stands exactly at `start` (not a few microseconds after it).
         if frozen:
             self.freeze()
+        if start is not None:
+            self.set(start)
 
     def timestamp(self) -> float:
         """Seconds since the epoch, as the mock sees them."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ import yaml
 
 from smsmock.core.messages import Outcome
 from smsmock.core.vocabulary import NO_ERROR, vocabulary
-from smsmock.resources import load_fixture
+from smsmock.resources import SafeLoader, load_fixture
 
 DEFAULT_AFTER = 3.0
 _RULE_FIELDS = {"name", "to", "dialect", "account", "status", "error", "after", "ported_to", "roaming_in"}
@@ -33,15 +35,22 @@ class Rule:
     account: str | None = None
     ported_to: str | None = None
     roaming_in: str | None = None
+    literal: str | None = None
+    """The one number the pattern matches, when it is a plain digit string."""
 
-    def matches(self, number: str, dialect: str, account: str) -> re.Match[str] | None:
+    def matches(self, number: str, dialect: str, account: str) -> dict[str, str | None] | None:
+        """The pattern's named groups when the rule applies to this number, else None."""
         if self.dialect is not None and self.dialect != dialect:
             return None
         if self.account is not None and self.account != account:
             return None
         if self.pattern is None:
-            return re.match("", "")
-        return self.pattern.fullmatch(number)
+            return {}
+        if self.literal is not None:
+            # Most rules name one number; comparing strings is much cheaper than a regex match.
+            return {} if number == self.literal else None
+        match = self.pattern.fullmatch(number)
+        return None if match is None else match.groupdict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +86,22 @@ class OutcomeRules:
 
     @classmethod
     def from_file(cls, path: str | Path) -> OutcomeRules:
-        with Path(path).open(encoding="utf-8") as handle:
-            return cls.from_mapping(yaml.safe_load(handle))
+        try:
+            with Path(path).open(encoding="utf-8") as handle:
+                data = yaml.load(handle, Loader=SafeLoader)
+        except (OSError, yaml.YAMLError) as exc:
+            raise RuleError(f"{path}: {exc}") from exc
+        try:
+            return cls.from_mapping(data)
+        except RuleError as exc:
+            raise RuleError(f"{path}: {exc}") from exc
 
     def decide(self, number: str, dialect: str, account: str) -> Decision:
         digits = normalise_number(number)
         for rule in (*self.rules, self.default):
-            match = rule.matches(digits, dialect, account)
-            if match is not None:
-                return Decision(_outcome(rule, match.groupdict()), rule.ported_to, rule.roaming_in)
+            groups = rule.matches(digits, dialect, account)
+            if groups is not None:
+                return Decision(_outcome(rule, groups), rule.ported_to, rule.roaming_in)
         raise AssertionError("the default rule matches every number")
 
     def as_list(self) -> list[dict[str, Any]]:
@@ -131,8 +147,8 @@ def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
         after = float(entry.get("after", DEFAULT_AFTER))
     except (TypeError, ValueError) as exc:
         raise RuleError(f"{where}: `after` must be a number of seconds") from exc
-    if after < 0:
-        raise RuleError(f"{where}: `after` must not be negative")
+    if not math.isfinite(after) or after < 0:
+        raise RuleError(f"{where}: `after` must be a number of seconds, not negative")
     rule = Rule(
         name=str(entry.get("name") or where),
         pattern=pattern,
@@ -143,12 +159,28 @@ def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
         account=entry.get("account"),
         ported_to=None if entry.get("ported_to") is None else str(entry["ported_to"]),
         roaming_in=None if entry.get("roaming_in") is None else str(entry["roaming_in"]),
+        literal=pattern.pattern if pattern is not None and pattern.pattern.isdigit() else None,
     )
-    if "{" not in rule.status + rule.error:
+    for field_name in ("status", "error"):
         try:
-            _outcome(rule, {})
-        except KeyError as exc:
-            raise RuleError(f"{where}: {exc.args[0]}") from exc
+            groups = [name for _, name, _, _ in string.Formatter().parse(getattr(rule, field_name)) if name]
+        except ValueError as exc:
+            raise RuleError(f"{where}: `{field_name}` is not a valid template: {exc}") from exc
+        known = set() if pattern is None else set(pattern.groupindex)
+        missing = [name for name in groups if name not in known]
+        if missing:
+            raise RuleError(
+                f"{where}: `{field_name}` names {', '.join(missing)}, which `to` has no named group for"
+            )
+    # A fixed name or id must be in the tables; only a templated one may miss at match time (see _outcome).
+    words = vocabulary()
+    for field_name, lookup in (("status", words.status), ("error", words.error)):
+        key = getattr(rule, field_name)
+        if "{" not in key:
+            try:
+                lookup(key)
+            except KeyError as exc:
+                raise RuleError(f"{where}: {exc.args[0]}") from exc
     return rule
 
 

@@ -63,7 +63,8 @@ class MemoryStore:
         with self._lock:
             self._messages: dict[str, Message] = {}
             self._client_ids: set[tuple[str, str]] = set()
-            self._events: list[Event] = []
+            # (due, seq, event): tuples compare in C, the dataclass's generated __lt__ would not.
+            self._events: list[tuple[float, int, Event]] = []
             self._reports: dict[Queue, deque[str]] = {}
             self._inbound: list[InboundMessage] = []
             self._inbound_queue: dict[Queue, deque[InboundMessage]] = {}
@@ -93,20 +94,27 @@ class MemoryStore:
 
     def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:
         with self._lock:
-            heapq.heappush(self._events, Event(due, next(self._seq), kind, subject, data))
+            seq = next(self._seq)
+            heapq.heappush(self._events, (due, seq, Event(due, seq, kind, subject, data)))
 
     def pop_due(self, now: float) -> list[Event]:
-        if not self._events or self._events[0].due > now:
+        upcoming = self.next_due()
+        if upcoming is None or upcoming > now:
             return []
         with self._lock:
             due = []
-            while self._events and self._events[0].due <= now:
-                due.append(heapq.heappop(self._events))
+            while self._events and self._events[0][0] <= now:
+                due.append(heapq.heappop(self._events)[2])
             return due
 
     def next_due(self) -> float | None:
+        # Lock-free on the hot path; another thread may pop the last event between the check and
+        # the look, which is the same as finding the heap empty.
         events = self._events
-        return events[0].due if events else None
+        try:
+            return events[0][0] if events else None
+        except IndexError:
+            return None
 
     # read-once queues
 

@@ -12,6 +12,10 @@ from smsmock.dialects.wire import BadRequest
 
 SENDER_ID = re.compile(r"[A-Za-z0-9]{3,11}|[0-9]{3,14}")
 PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{0,14}")
+QIKLI_SENDER_ID = re.compile(r"[A-Za-z0-9]{3,12}|[0-9]{3,14}")
+"""qikli widens the family's alphanumeric sender by one character (errata qikli-sender-id-length)."""
+QIKLI_PHONE_NUMBER = re.compile(r"\+?[1-9][0-9]{6,14}")
+"""qikli destinations: country code first, 7-15 digits (errata qikli-e164-may-work)."""
 
 
 def timestamp(moment: datetime | None) -> str | None:

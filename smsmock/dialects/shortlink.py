@@ -40,6 +40,8 @@ _LISTS = ("to", "messages", "destinations")
 
 _ADDRESS_FIELD = re.compile(r"/(from|to)(\[\d+\])?(/\d+)?$|/to(\[\d+\])?/to(\[\d+\])?$|/destinations/\d+/to$")
 """Where a broken pattern is a per-message rejection, not a malformed request (invalid sender, ...)."""
+_VALIDITY_FIELD = re.compile(r"/validityPeriod$")
+"""A validity period above 48 h is set to 48 h, not refused (errata shortlink-validity-period-over-48h)."""
 
 
 class Shortlink:
@@ -48,6 +50,8 @@ class Shortlink:
     name = "shortlink"
     default_report_limit = 50
     ok_spelling = "OK"
+    sender_id = family.SENDER_ID
+    phone_number = family.PHONE_NUMBER
     send_roots: ClassVar[dict[str, str]] = {
         "send_text_single": "SMSResponse",
         "send_text_multi": "SendSMSResponse",
@@ -57,7 +61,10 @@ class Shortlink:
     }
 
     def __init__(self) -> None:
-        self.operations = {name: op for name, op in operations(self.name).items() if op.paths}
+        # "error" is the error reply of every operation, not an endpoint, whatever paths it lists.
+        self.operations = {
+            name: op for name, op in operations(self.name).items() if op.paths and name != "error"
+        }
         self._handlers: dict[str, Callable[[Request, Account, Backend, Any], dict[str, Any]]] = {
             "send_text_single": self._send_simple,
             "send_text_multi": self._send_simple,
@@ -148,6 +155,10 @@ class Shortlink:
                 violation.location
             ):
                 continue
+            if violation.keyword in ("maximum", "maxInclusive") and _VALIDITY_FIELD.search(
+                violation.location
+            ):
+                continue
             raise BadRequest(f"General error: {violation}")
 
     # sending
@@ -179,8 +190,12 @@ class Shortlink:
                 raise BadRequest("General error: each message must be an object")
             destinations = entry.get("destinations")
             if destinations:
+                # XML gives a destination's <to> as a one-item list (it is one of the list fields).
                 pairs = [
-                    (item.get("to"), item.get("messageId")) for item in destinations if isinstance(item, dict)
+                    (to, item.get("messageId"))
+                    for item in destinations
+                    if isinstance(item, dict)
+                    for to in _destinations(item.get("to")) or [""]
                 ]
             else:
                 pairs = [(to, entry.get("messageId")) for to in _destinations(entry.get("to"))]
@@ -222,9 +237,9 @@ class Shortlink:
             submission.options["esmClass"] = content.get("esmClass")
         else:
             submission.text = str(entry.get("text") or "")
-        if submission.sender is not None and not family.SENDER_ID.fullmatch(submission.sender):
+        if submission.sender is not None and not self.sender_id.fullmatch(submission.sender):
             submission.rejection = "REJECTED_SOURCE"
-        elif not family.PHONE_NUMBER.fullmatch(to):
+        elif not self.phone_number.fullmatch(to):
             submission.rejection = "REJECTED_DESTINATION"
         return submission
 
@@ -445,10 +460,16 @@ class Shortlink:
         code = problem.code or {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
             problem.status, "BAD_REQUEST"
         )
-        body = {"requestError": {"serviceException": {"messageId": code, "text": str(problem)}}}
+        text = str(problem)
+        if code == "BAD_REQUEST" and not text.startswith("General error"):
+            text = f"General error: {text}"  # every 400 is the documents' "General error"
+        body = {"requestError": {"serviceException": {"messageId": code, "text": text}}}
+        # A 401 names its scheme (RFC 9110 15.5.2; errata qikli-unauthorized-body).
+        headers = [("WWW-Authenticate", 'Basic realm="smsmock"')] if problem.status == 401 else []
         if wire == "xml":
-            return Reply(problem.status, XML, xml_body("requestError", body["requestError"]), "error")
-        return Reply(problem.status, JSON, json_body(body), "error")
+            encoded = xml_body("requestError", body["requestError"])
+            return Reply(problem.status, XML, encoded, "error", headers)
+        return Reply(problem.status, JSON, json_body(body), "error", headers)
 
     def render_callback(self, callback: Callback) -> tuple[str, bytes]:
         """The operation and body of a POST to a client's notifyUrl, in its notifyContentType."""

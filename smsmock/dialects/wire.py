@@ -62,27 +62,44 @@ def reply_format(accept: str | None, request_format: str | None) -> str:
     Real clients send `*/*` or a list (`application/json, text/plain, */*`): the first media type
     the dialect speaks wins, in the client's order of preference.
     """
-    if accept:
-        ranked = []
-        for position, item in enumerate(accept.split(",")):
-            media, _, params = item.strip().partition(";")
-            quality = 1.0
-            for param in params.split(";"):
-                key, _, value = param.strip().partition("=")
-                if key == "q":
-                    try:
-                        quality = float(value)
-                    except ValueError:
-                        quality = 0.0
-            ranked.append((-quality, position, media.strip().lower()))
-        for _, _, media in sorted(ranked):
-            if media in (JSON, "text/json") or media.endswith("+json"):
-                return "json"
-            if media in (XML, "text/xml") or media.endswith("+xml"):
-                return "xml"
-            if media in ("*/*", "application/*"):
-                break
+    for media in _ranked(accept):
+        if media in (JSON, "text/json") or media.endswith("+json"):
+            return "json"
+        if media in (XML, "text/xml") or media.endswith("+xml"):
+            return "xml"
+        if media in ("*/*", "application/*"):
+            break
     return request_format if request_format in ("json", "xml") else "json"
+
+
+def accepts_json_or_xml(accept: str | None) -> bool:
+    """False when an Accept header admits neither JSON nor XML (`text/html`, `application/json;q=0`)."""
+    if not accept or not accept.strip():
+        return True
+    for media in _ranked(accept):
+        if media in (JSON, XML, "text/json", "text/xml", "*/*", "application/*", "text/*"):
+            return True
+        if media.endswith(("+json", "+xml")):
+            return True
+    return False
+
+
+def _ranked(accept: str | None) -> list[str]:
+    """The media types of an Accept header, most preferred first; those with q=0 left out."""
+    ranked = []
+    for position, item in enumerate((accept or "").split(",")):
+        media, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media.strip() and quality > 0:
+            ranked.append((-quality, position, media.strip().lower()))
+    return [media for _, _, media in sorted(ranked)]
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:

@@ -49,17 +49,15 @@ class MockApp:
             for path, methods, operation in dialect.routes():
                 rules.append(Rule(path, methods=list(methods), endpoint=(dialect.name, operation)))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        # Every dialect path is a fixed string: a dict answers the common case before the Map is asked.
+        self._static_routes = {
+            (path.rstrip("/"), method): (dialect.name, operation)
+            for dialect in self.dialects.values()
+            for path, methods, operation in dialect.routes()
+            for method in methods
+        }
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
-
-    def warm_up(self) -> None:
-        """Load the tables and compile the request checks of the sending operations before serving."""
-        from smsmock.contracts import fastcheck
-
-        for dialect in self.dialects.values():
-            for name, operation in dialect.operations.items():
-                if name.startswith("send") and "json" in operation.request_formats:
-                    fastcheck.conforms(dialect.name, name, "request", "json", {})
 
     def _render_callback(self, callback: Callback) -> tuple[str, bytes]:
         return self.dialects[callback.dialect].render_callback(callback)
@@ -104,11 +102,15 @@ class MockApp:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
-        try:
-            (dialect_name, operation), arguments = adapter.match()
-        except (NotFound, MethodNotAllowed) as problem:
-            return self._unrouted(request, problem)
+        route = self._static_routes.get((request.path.rstrip("/"), request.method))
+        if route is not None:
+            dialect_name, operation = route
+        else:
+            adapter = self.url_map.bind_to_environ(request.environ)
+            try:
+                (dialect_name, operation), arguments = adapter.match()
+            except (NotFound, MethodNotAllowed) as problem:
+                return self._unrouted(request, problem)
         if dialect_name == "control":
             try:
                 return self.control.dispatch(request, arguments["rest"])
@@ -120,6 +122,7 @@ class MockApp:
         dialect = self.dialects[dialect_name]
         reply, violations = dialect.handle(operation, request, self.backend)
         response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+        response.headers.extend(reply.headers)
         if fault is not None:
             response = _faulted(response, fault, request)
         self.journal.record(

@@ -13,6 +13,7 @@ import yaml
 from smsmock.contracts.journal import DEFAULT_SIZE
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
 from smsmock.core.rules import OutcomeRules
+from smsmock.resources import SafeLoader
 
 
 class ConfigError(ValueError):
@@ -65,7 +66,7 @@ def load_config(path: str | Path | None) -> MockConfig:
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
+            data = yaml.load(handle, Loader=SafeLoader) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"{path}: {error}") from error
     if not isinstance(data, Mapping):

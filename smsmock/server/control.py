@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from smsmock.core.accounts import Account, Accounts
+from smsmock.core.accounts import Account, Accounts, amount
 from smsmock.core.rules import OutcomeRules, RuleError, normalise_number
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ class Control:
             ("GET", "messages/*"): lambda request, rest: self.message(rest[0]),
             ("POST", "inbound"): lambda request, rest: self.inject_inbound(**_inbound_fields(request)),
             ("GET", "clock"): lambda request, rest: self.clock(),
-            ("POST", "clock/advance"): lambda request, rest: self.advance(_number(_body(request), "seconds")),
-            ("POST", "clock/set"): lambda request, rest: self.set_clock(**_body(request)),
+            ("POST", "clock/advance"): lambda request, rest: self.advance(
+                _number(_body(request, {"seconds"}), "seconds")
+            ),
+            ("POST", "clock/set"): lambda request, rest: self.set_clock(**_body(request, {"at", "frozen"})),
             ("POST", "clock/freeze"): lambda request, rest: self.freeze(),
             ("POST", "clock/unfreeze"): lambda request, rest: self.unfreeze(),
             ("GET", "journal"): self._http_journal,
@@ -47,7 +49,7 @@ class Control:
             ("GET", "accounts"): lambda request, rest: self.accounts(),
             ("POST", "accounts"): lambda request, rest: self.put_account(_body(request)),
             ("POST", "accounts/*/balance"): lambda request, rest: self.set_balance(
-                rest[0], _body(request).get("balance")
+                rest[0], _body(request, {"balance"}).get("balance")
             ),
             ("GET", "rules"): lambda request, rest: self.app.backend.rules.as_list(),
             ("POST", "rules"): lambda request, rest: self.load_rules(_body(request)),
@@ -143,7 +145,12 @@ class Control:
             raise ControlError(f"unknown dialect {dialect!r}; expected one of {', '.join(self.app.dialects)}")
         owner = self._account(account)
         message = self.app.backend.inject_inbound(
-            owner, dialect, sender=str(sender), to=str(to), text=str(text), keyword=keyword
+            owner,
+            dialect,
+            sender=str(sender),
+            to=str(to),
+            text=str(text),
+            keyword=None if keyword is None else str(keyword),
         )
         return message.as_dict()
 
@@ -155,15 +162,24 @@ class Control:
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move the clock forward and run what falls due."""
-        if seconds < 0:
-            raise ControlError("seconds must not be negative")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ControlError("seconds must be a finite number, not negative")
+        try:
+            self.app.clock.after(seconds)
+        except (OverflowError, ValueError, OSError):
+            raise ControlError(f"advancing {seconds} s takes the clock past the year 9999") from None
         self.app.clock.advance(seconds)
         ran = self.app.backend.tick()
         return {**self.clock(), "ran": ran}
 
     def set_clock(self, at: str | None = None, frozen: bool | None = None) -> dict[str, Any]:
         if at is not None:
-            moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+            try:
+                moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+            except ValueError:
+                raise ControlError(f"at must be an ISO-8601 date-time, not {at!r}") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
             if moment.timestamp() < self.app.clock.timestamp():
                 raise ControlError("the clock only moves forward; reset the mock to start over")
             self.app.clock.set(moment)
@@ -221,10 +237,9 @@ class Control:
 
     def set_balance(self, name: str, balance: Any) -> dict[str, Any]:
         account = self._account(name)
-        try:
-            account.balance = Decimal(str(balance))
-        except InvalidOperation:
-            raise ControlError(f"balance must be a number, not {balance!r}") from None
+        if balance is None:
+            raise ControlError("balance is required")
+        account.balance = amount(balance, "balance")
         return account.as_dict()
 
     def load_rules(self, rules: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -260,10 +275,10 @@ class Control:
         backend.accounts = Accounts(config.accounts)
         backend.rules = config.rules
         self.app.clock.reset()
-        if config.clock_start is not None:
-            self.app.clock.set(config.clock_start)
         if config.clock_frozen:
             self.app.clock.freeze()
+        if config.clock_start is not None:
+            self.app.clock.set(config.clock_start)
         self.app.journal.clear()
         self.app.faults.clear()
         return {"status": "reset"}
@@ -273,7 +288,8 @@ def _reply(status: int, value: Any) -> Response:
     return Response(json.dumps(value, ensure_ascii=False), status=status, content_type="application/json")
 
 
-def _body(request: Request) -> dict[str, Any]:
+def _body(request: Request, fields: set[str] | None = None) -> dict[str, Any]:
+    """The JSON object a control request carries; with `fields`, any other field is refused."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -283,6 +299,11 @@ def _body(request: Request) -> dict[str, Any]:
         raise ControlError(f"the body is not JSON: {problem}") from None
     if not isinstance(value, dict):
         raise ControlError("the body must be a JSON object")
+    unknown = set() if fields is None else set(value) - fields
+    if unknown:
+        raise ControlError(
+            f"unknown field(s): {', '.join(sorted(unknown))}; expected {', '.join(sorted(fields or ()))}"
+        )
     return value
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ACTIONS = ("delay", "status", "drop", "malformed")
+MAX_DELAY = 600.0
+"""The longest delay a fault may ask for: a request held longer only ties up a server thread."""
 
 
 @dataclass(slots=True)
@@ -62,10 +64,15 @@ class Faults:
         if not any(spec.get(action) for action in ACTIONS):
             raise ValueError(f"a fault needs one of {', '.join(ACTIONS)}")
         status = spec.get("status")
-        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+        if status is not None and not (
+            isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
+        ):
             raise ValueError("status must be an HTTP status code (100-599)")
+        delay = spec.get("delay") or 0
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY:
+            raise ValueError(f"delay must be a number of seconds from 0 to {MAX_DELAY:g}")
         times = spec.get("times")
-        if times is not None and (not isinstance(times, int) or times < 1):
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise ValueError("times must be a positive whole number (or absent: until cleared)")
         try:
             path = re.compile(spec["path"]) if spec.get("path") else None
@@ -77,7 +84,7 @@ class Faults:
             method=str(spec["method"]).upper() if spec.get("method") else None,
             dialect=spec.get("dialect"),
             operation=spec.get("operation"),
-            delay=float(spec.get("delay") or 0),
+            delay=float(delay),
             status=status,
             drop=bool(spec.get("drop")),
             malformed=bool(spec.get("malformed")),

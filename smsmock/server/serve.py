@@ -42,7 +42,6 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, out: Te
     from granian.server.mp import MPServer
 
     app = MockApp(config)
-    app.warm_up()
     if port == 0:
         port = free_port(host)
     shown_host = f"[{host}]" if ":" in host else host

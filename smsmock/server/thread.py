@@ -40,7 +40,12 @@ class MockServer:
         if self._server is not None:
             return self
         self._server = make_server(self._host, self._port, self.app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="smsmock-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="smsmock-server",
+            daemon=True,
+        )
         self._thread.start()
         self.app.start_background()
         return self

@@ -1,0 +1,494 @@
+"""Mock server speed, side by side with WireMock and pytest-httpserver in one run.
+
+    python benchmarks/server.py [--only smsmock,wiremock,pytest-httpserver] [--rounds 5] [--duration 10]
+                                [--warmup 3] [--connections 16] [--startup-runs 5] [--json FILE]
+
+One request, shortlink's send_text_single (POST /restapi/sms/1/text/single), against three servers
+that the script starts on free loopback ports and stops again:
+
+- smsmock, as users serve it: `python -m smsmock serve --host 127.0.0.1 --port P`;
+- WireMock standalone, the jar of the npm package `wiremock` (installed with `npm install` in this
+  folder when missing), with the one templated stub in wiremock/mappings; needs Java 17+;
+- pytest-httpserver, one static expectation answered by `HTTPServer(host, port)` in a subprocess.
+
+Load comes from wrk (Debian package `wrk`) with the same settings for all: each server gets the same
+warm-up, then the rounds are interleaved (every server once per round) and each figure is the median of
+the rounds. Start-up is the time from starting the process to the first 200 reply to that request,
+the median of interleaved repetitions made before the load test, on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+HERE = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+
+PATH = "/restapi/sms/1/text/single"
+BODY = '{"from":"InfoSMS","to":"41793026727","text":"My first SMS"}'
+HEADERS = {
+    "Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+}
+REPLY = {
+    "messages": [
+        {
+            "to": "41793026727",
+            "status": {
+                "groupId": 0,
+                "groupName": "ACCEPTED",
+                "id": 0,
+                "name": "MESSAGE_ACCEPTED",
+                "description": "Message accepted",
+            },
+            "smsCount": 1,
+            "messageId": "2250be2d4219-3af1-78856-aabe-1362af1edfd2",
+        }
+    ]
+}
+
+SERVERS = ("smsmock", "wiremock", "pytest-httpserver")
+LABELS = {"smsmock": "smsmock", "wiremock": "WireMock", "pytest-httpserver": "pytest-httpserver"}
+
+# Answers the benchmark request from a static expectation until the process is terminated.
+PYTEST_HTTPSERVER = """\
+import json, sys, threading
+from pytest_httpserver import HTTPServer
+server = HTTPServer(host=sys.argv[1], port=int(sys.argv[2]))
+server.expect_request(sys.argv[3], method="POST").respond_with_json(json.loads(sys.argv[4]))
+server.start()
+threading.Event().wait()
+"""
+
+READY_TIMEOUT = 120.0
+POLL_INTERVAL = 0.005
+FIGURES = {"rps": "req/s", "p50_ms": "p50", "p99_ms": "p99", "startup_s": "start-up"}
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+class ServerFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Running:
+    name: str
+    port: int
+    process: subprocess.Popen
+    started: float
+    log: Path | None = None
+    log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}{PATH}"
+
+
+# --- the servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def wiremock_jar() -> Path | None:
+    jars = sorted((HERE / "node_modules" / "wiremock" / "build").glob("wiremock-standalone-*.jar"))
+    return jars[-1] if jars else None
+
+
+def ensure_wiremock() -> Path:
+    if wiremock_jar() is None:
+        if shutil.which("npm") is None:
+            raise SystemExit(
+                "the WireMock jar comes from the npm package `wiremock`: install Node.js and npm"
+            )
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True)
+    jar = wiremock_jar()
+    if jar is None:
+        raise SystemExit(f"npm install did not provide {HERE / 'node_modules/wiremock/build'}/*.jar")
+    return jar
+
+
+def wiremock_root(scratch: Path) -> Path:
+    """A copy of wiremock/: WireMock creates mappings/ and __files/ in its root; keep them out of the tree."""
+    root = scratch / "wiremock"
+    if not root.is_dir():
+        shutil.copytree(HERE / "wiremock", root)
+    return root
+
+
+def command(name: str, port: int, scratch: Path) -> list[str]:
+    if name == "smsmock":
+        return [sys.executable, "-m", "smsmock", "serve", "--host", HOST, "--port", str(port)]
+    if name == "wiremock":
+        root = wiremock_root(scratch)
+        jar = ensure_wiremock()
+        return ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(root), "--disable-banner"]
+    if name == "pytest-httpserver":
+        return [sys.executable, "-c", PYTEST_HTTPSERVER, HOST, str(port), PATH, json.dumps(REPLY)]
+    raise ValueError(name)
+
+
+def start(name: str, scratch: Path) -> Running:
+    """Start a server on a free port, in its own process group; pytest-httpserver logs every request, so
+    its output goes to /dev/null, the others' error output to a log file shown if they fail."""
+    port = free_port()
+    argv = command(name, port, scratch)
+    log = None if name == "pytest-httpserver" else scratch / f"{name}-{port}.log"
+    log_file = log.open("wb") if log else None
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        cwd=scratch,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log_file or subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return Running(name, port, process, started, log, log_file)
+
+
+def stop(running: Running) -> None:
+    process = running.process
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if running.log_file:
+        running.log_file.close()
+
+
+def failure(running: Running, why: str) -> ServerFailed:
+    tail = ""
+    if running.log and running.log.exists():
+        lines = running.log.read_text(errors="replace").strip().splitlines()[-15:]
+        tail = "\n" + "\n".join(f"    {line}" for line in lines) if lines else ""
+    argv = shlex.join("<program>" if "\n" in arg else arg for arg in running.process.args)
+    return ServerFailed(f"{LABELS[running.name]} ({argv}) {why}{tail}")
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+def post(port: int, timeout: float) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("POST", PATH, BODY, HEADERS)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_for_200(running: Running, timeout: float = READY_TIMEOUT) -> float:
+    """Poll the benchmark request until the first 200; seconds from starting the process to that reply."""
+    deadline = running.started + timeout
+    last = "no reply"
+    while (now := time.perf_counter()) < deadline:
+        if running.process.poll() is not None:
+            raise failure(running, f"exited with code {running.process.returncode} before answering")
+        try:
+            status, _ = post(running.port, timeout=max(0.1, deadline - now))
+            if status == 200:
+                return time.perf_counter() - running.started
+            last = f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as error:
+            last = type(error).__name__
+        time.sleep(POLL_INTERVAL)
+    raise failure(running, f"gave no 200 within {timeout:.0f} s (last: {last})")
+
+
+def check_reply(running: Running) -> list[str]:
+    """Two requests: both 200 with JSON holding messages[0].messageId; smsmock's two ids must differ."""
+    ids = []
+    for _ in range(2):
+        status, body = post(running.port, timeout=10)
+        try:
+            reply = json.loads(body)
+            message_id = reply["messages"][0]["messageId"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            message_id = None
+        if status != 200 or not message_id:
+            raise failure(running, f"answered HTTP {status} {body[:300]!r}, not a reply with a messageId")
+        ids.append(str(message_id))
+    if running.name == "smsmock" and ids[0] == ids[1]:
+        raise failure(running, f"gave the same messageId twice ({ids[0]}); a stateful mock should not")
+    return ids
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+
+def lua_script() -> str:
+    lines = ['wrk.method = "POST"', f"wrk.path = {json.dumps(PATH)}", f"wrk.body = {json.dumps(BODY)}"]
+    lines += [f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}" for key, value in HEADERS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * TIME_UNITS_MS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    p50 = re.search(r"^\s*50%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+    if not (rps and p50 and p99):
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    requests = re.search(r"^\s*(\d+) requests in", output, re.M)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(rps.group(1)),
+        "p50_ms": to_ms(*p50.groups()),
+        "p99_ms": to_ms(*p99.groups()),
+        "requests": int(requests.group(1)) if requests else None,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": dict(
+            zip(SOCKET_ERRORS, map(int, sockets.groups()) if sockets else (0,) * 4, strict=True)
+        ),
+    }
+
+
+def run_wrk(running: Running, script: Path, threads: int, connections: int, seconds: int) -> dict:
+    argv = ["wrk", "--threads", str(threads), "--connections", str(connections), "--duration", f"{seconds}s"]
+    argv += ["--latency", "--script", str(script), running.url]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed on {LABELS[running.name]}: {done.stderr or done.stdout}")
+    figures = parse_wrk(done.stdout)
+    if running.process.poll() is not None:
+        raise failure(running, f"exited with code {running.process.returncode} under load")
+    return figures
+
+
+def trouble(figures: dict) -> str:
+    """wrk's non-2xx responses and socket errors, or '' when there were none."""
+    parts = [f"{figures['non_2xx']} non-2xx responses"] if figures["non_2xx"] else []
+    parts += [f"{count} socket {kind} errors" for kind, count in figures["socket_errors"].items() if count]
+    return ", ".join(parts)
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def preflight(names: list[str]) -> list[str]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    if "wiremock" in names and shutil.which("java") is None:
+        print("java not found: WireMock skipped (it needs Java 17 or later)\n", file=sys.stderr)
+        names = [name for name in names if name != "wiremock"]
+    if "wiremock" in names:
+        ensure_wiremock()
+    if "pytest-httpserver" in names and importlib.util.find_spec("pytest_httpserver") is None:
+        raise SystemExit("pytest-httpserver not found: pip install pytest-httpserver (or -e '.[test]')")
+    if "smsmock" in names:
+        probe = [sys.executable, "-m", "smsmock", "serve", "--help"]
+        # From outside the source tree, as the server itself runs: it must be installed.
+        if subprocess.run(probe, capture_output=True, cwd=tempfile.gettempdir()).returncode != 0:
+            raise SystemExit(
+                "`python -m smsmock serve` is not available (pip install -e . from the project root); "
+                "--only wiremock,pytest-httpserver measures the peers alone"
+            )
+    if not names:
+        raise SystemExit("no server left to measure")
+    return names
+
+
+def versions(names: list[str]) -> dict[str, str | None]:
+    def package(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    found = {
+        "python": platform.python_version(),
+        "wrk": (wrk.stdout + wrk.stderr).split("Copyright")[0].strip(),
+    }
+    if "smsmock" in names:
+        found["smsmock"] = package("smsmock")
+    if "wiremock" in names:
+        java = subprocess.run(["java", "-version"], capture_output=True, text=True)
+        found["java"] = (java.stderr or java.stdout).splitlines()[0]
+        jar = wiremock_jar()
+        found["wiremock"] = jar.stem.removeprefix("wiremock-standalone-") if jar else None
+    if "pytest-httpserver" in names:
+        found["pytest-httpserver"] = package("pytest-httpserver")
+        found["werkzeug"] = package("werkzeug")
+    return found
+
+
+def measure_startup(names: list[str], runs: int, scratch: Path) -> dict[str, list[float]]:
+    """Start, wait for the first 200, stop; interleaved, one server at a time."""
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(runs):
+        for name in names:
+            running = start(name, scratch)
+            try:
+                seconds[name].append(wait_for_200(running))
+            finally:
+                stop(running)
+    return seconds
+
+
+def ratios(medians: dict[str, dict[str, float]]) -> dict[str, float]:
+    """smsmock's figure over each peer's: above 1 is better for req/s, worse for latency and start-up."""
+    found = {}
+    if "smsmock" not in medians:
+        return found
+    ours = medians["smsmock"]
+    for figure, label in FIGURES.items():
+        for peer in ("wiremock", "pytest-httpserver"):
+            theirs = medians.get(peer, {})
+            if ours.get(figure) and theirs.get(figure):
+                found[f"{label}: smsmock / {LABELS[peer]}"] = ours[figure] / theirs[figure]
+    return found
+
+
+def report(args: argparse.Namespace, results: dict) -> None:
+    medians, found, notes = results["medians"], results["ratios"], results["errors"]
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    load = results["machine"]["load"][0]
+    print(
+        f"\nmachine: {os.cpu_count()} cores ({affinity} usable), load average {load:.2f} before the run, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"wrk: {args.threads} threads, {args.connections} connections, {args.warmup} s warm-up, then "
+        f"{args.rounds} interleaved rounds of {args.duration} s; "
+        f"start-up: {args.startup_runs} runs; medians\n"
+    )
+    print(f"{'server':20} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'start-up s':>11}")
+    for name, row in medians.items():
+        startup = f"{row['startup_s']:11.3f}" if row.get("startup_s") is not None else f"{'-':>11}"
+        print(f"{LABELS[name]:20} {row['rps']:10,.0f} {row['p50_ms']:9.3f} {row['p99_ms']:9.3f} {startup}")
+    print()
+    if found:
+        for label, value in found.items():
+            figure, _, pair = label.partition(": ")
+            print(f"{figure:10} {pair:32} = {value:6.2f}x")
+    else:
+        print("(no ratios: smsmock was not measured)")
+    if notes:
+        print("\nwrk reported errors:")
+        for note in notes:
+            print(f"  {note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", default=",".join(SERVERS), help=f"servers to measure, from {','.join(SERVERS)}"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per round")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load per server before the rounds")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument(
+        "--json", type=Path, metavar="FILE", help="write every round's figures and the medians"
+    )
+    args = parser.parse_args()
+    if min(args.rounds, args.duration, args.connections, args.threads) < 1 or args.startup_runs < 0:
+        parser.error("--rounds, --duration, --connections and --threads must be at least 1")
+    names = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SERVERS))
+    if unknown:
+        parser.error(f"unknown server {', '.join(unknown)}; choose from {', '.join(SERVERS)}")
+    names = preflight([name for name in SERVERS if name in names])
+
+    results: dict = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
+    results["machine"] = {"cores": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()}
+    results["versions"] = versions(names)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="smsmock-bench-") as folder, contextlib.ExitStack() as servers:
+        scratch = Path(folder)
+        script = scratch / "send_text_single.lua"
+        script.write_text(lua_script(), encoding="utf-8")
+
+        print(f"start-up: {args.startup_runs} interleaved runs of {', '.join(LABELS[n] for n in names)}")
+        startup = measure_startup(names, args.startup_runs, scratch)
+        results["startup_s"] = startup
+
+        running: dict[str, Running] = {}
+        for name in names:
+            running[name] = start(name, scratch)
+            servers.callback(stop, running[name])
+            results.setdefault("serving_startup_s", {})[name] = wait_for_200(running[name])
+        for name, server in running.items():
+            ids = check_reply(server)
+            print(f"{LABELS[name]:20} on port {server.port}: 200, messageIds {ids[0]}, {ids[1]}")
+
+        if args.warmup > 0:
+            print(f"warm-up: {args.warmup} s each")
+            for name, server in running.items():
+                figures = run_wrk(server, script, args.threads, args.connections, args.warmup)
+                results.setdefault("warmup", {})[name] = figures
+        rounds: dict[str, list[dict]] = {name: [] for name in names}
+        for number in range(1, args.rounds + 1):
+            for name, server in running.items():
+                figures = run_wrk(server, script, args.threads, args.connections, args.duration)
+                rounds[name].append(figures)
+                print(
+                    f"round {number}/{args.rounds} {LABELS[name]:20} {figures['rps']:10,.0f} req/s "
+                    f"p50 {figures['p50_ms']:.3f} ms p99 {figures['p99_ms']:.3f} ms"
+                )
+                if problem := trouble(figures):
+                    notes.append(f"round {number}, {LABELS[name]}: {problem}")
+        results["rounds"] = rounds
+
+    medians = {
+        name: {
+            "rps": statistics.median(r["rps"] for r in rounds[name]),
+            "p50_ms": statistics.median(r["p50_ms"] for r in rounds[name]),
+            "p99_ms": statistics.median(r["p99_ms"] for r in rounds[name]),
+            "startup_s": statistics.median(startup[name]) if startup[name] else None,
+        }
+        for name in names
+    }
+    found = ratios(medians)
+    results["medians"], results["ratios"], results["errors"] = medians, found, notes
+    report(args, results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except ServerFailed as error:
+        sys.exit(f"server failed: {error}")

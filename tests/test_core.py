@@ -1,0 +1,745 @@
+"""The core without HTTP: clock, lifecycle, rules, read-once queues, accounts, validity, rejections."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from smsmock.core.accounts import Account, Accounts
+from smsmock.core.backend import Backend
+from smsmock.core.clock import Clock
+from smsmock.core.commands import InboundFilter, LogFilter, Submission
+from smsmock.core.lifecycle import TRANSITIONS, IllegalTransition, can_move, move
+from smsmock.core.messages import Message
+from smsmock.core.rules import OutcomeRules, RuleError
+from smsmock.core.vocabulary import vocabulary
+
+START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+DIALECT = "shortlink"
+WORDS = vocabulary()
+DEFAULT_RULES = OutcomeRules.default_rules()
+
+T = TypeVar("T")
+
+
+def frozen_backend(accounts: Sequence[dict[str, Any]] | None = None, **kwargs: Any) -> Backend:
+    """A backend on a clock frozen at START, with the default accounts unless others are given."""
+    return Backend(
+        clock=Clock(START, frozen=True),
+        accounts=None if accounts is None else Accounts(accounts),
+        **kwargs,
+    )
+
+
+def default_account(backend: Backend) -> Account:
+    """The out-of-the-box account (Aladdin / open sesame)."""
+    account = backend.accounts.get("default")
+    assert account is not None
+    return account
+
+
+def send(
+    backend: Backend, to: str, text: str = "Hello", account: Account | None = None, **fields: Any
+) -> Message:
+    """Submit one message and return it as the backend keeps it."""
+    owner = account or default_account(backend)
+    (message,) = backend.submit(owner, DIALECT, [Submission(to=to, text=text, **fields)])
+    return message
+
+
+def advance(backend: Backend, seconds: float) -> int:
+    """Move the backend's clock forward and run what falls due."""
+    backend.clock.advance(seconds)
+    return backend.tick()
+
+
+def drain(pull: Callable[[int], list[T]], limit: int = 1000) -> list[T]:
+    """Everything a read-once pull hands out, pulling until it hands out nothing."""
+    taken: list[T] = []
+    while batch := pull(limit):
+        taken.extend(batch)
+    return taken
+
+
+# the clock
+
+
+def test_frozen_clock_stands_still() -> None:
+    clock = Clock(START, frozen=True)
+    first = clock.timestamp()
+    time.sleep(0.01)  # real time passes; the frozen clock must not see it
+    assert clock.timestamp() == first
+    assert clock.now() == START
+    assert clock.frozen
+
+
+def test_advance_and_set_move_the_frozen_clock() -> None:
+    clock = Clock(START, frozen=True)
+    clock.advance(90.5)
+    assert clock.now() == START + timedelta(seconds=90.5)
+    clock.set(START + timedelta(days=2))
+    assert clock.now() == START + timedelta(days=2)
+    assert clock.after(10) == START + timedelta(days=2, seconds=10)
+
+
+def test_a_naive_moment_is_read_as_utc() -> None:
+    clock = Clock(frozen=True)
+    clock.set(datetime(2031, 5, 6, 7, 8, 9))
+    assert clock.now() == datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+
+
+@given(steps=st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), max_size=20))
+def test_the_clock_never_moves_backwards(steps: list[float]) -> None:
+    clock = Clock(START, frozen=True)
+    previous = clock.timestamp()
+    for step in steps:
+        clock.advance(step)
+        assert clock.timestamp() >= previous
+        previous = clock.timestamp()
+    with pytest.raises(ValueError, match="forward"):
+        clock.advance(-0.001)
+    assert clock.timestamp() == previous
+
+
+def test_unfreeze_continues_from_the_frozen_moment() -> None:
+    clock = Clock(START, frozen=True)
+    clock.advance(100)
+    clock.unfreeze()
+    assert not clock.frozen
+    elapsed = clock.timestamp() - (START.timestamp() + 100)
+    assert 0 <= elapsed < 1, f"the running clock should pick up at the frozen moment, is {elapsed:+.3f} s off"
+    clock.freeze()
+    assert clock.frozen
+    assert clock.timestamp() >= START.timestamp() + 100
+
+
+def test_a_running_clock_follows_real_time_with_its_offset() -> None:
+    clock = Clock()
+    clock.advance(3600)
+    assert abs(clock.timestamp() - (time.time() + 3600)) < 1
+    clock.reset()
+    assert abs(clock.timestamp() - time.time()) < 1
+
+
+# the lifecycle state machine
+
+WELL_KNOWN = [f"155500010{n:02d}" for n in range(1, 14)]
+ANY_STATUS = [f"155500030{status.id:02d}" for status in WORDS.statuses.values()]
+ANY_ERROR = [f"1555002{error.id:04d}" for error in WORDS.errors.values()]
+DESTINATIONS = st.one_of(
+    st.sampled_from(WELL_KNOWN),
+    st.sampled_from(ANY_STATUS),
+    st.sampled_from(ANY_ERROR),
+    st.from_regex(re.compile(r"\+?[1-9][0-9]{6,14}"), fullmatch=True),
+    st.from_regex(re.compile(r"0[0-9]{6,10}"), fullmatch=True),
+)
+TEXTS = st.sampled_from(["Hi", "Test message", "€uro", "x" * 300, "Ünïcødé ✓" * 10])
+STEPS = st.one_of(
+    st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 30.0, 600.0, 3600.0, 48 * 3600.0]),
+    st.floats(min_value=0, max_value=7200, allow_nan=False),
+)
+MACHINE_BALANCE = Decimal("0.40")
+"""Small, so credits run out during a run and REJECTED_NOT_ENOUGH_CREDITS happens too."""
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    """A backend on a frozen clock, driven through submit / advance / pull_reports / logs steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backend = frozen_backend([{"name": "main", "username": "u", "balance": str(MACHINE_BALANCE)}])
+        self.account = self.backend.accounts.get("main")
+        assert self.account is not None
+        self.pulled: Counter[str] = Counter()
+        self.first_final: dict[str, tuple[str, str, datetime | None, int]] = {}
+
+    def _messages(self) -> list[Message]:
+        return self.backend.store.messages()
+
+    @rule(
+        destinations=st.lists(DESTINATIONS, min_size=1, max_size=4),
+        text=TEXTS,
+        validity=st.none() | st.integers(min_value=1, max_value=120),
+        send_in=st.none() | st.integers(min_value=1, max_value=7200),
+    )
+    def submit(self, destinations: list[str], text: str, validity: int | None, send_in: int | None) -> None:
+        assert self.account is not None
+        send_at = None if send_in is None else self.backend.clock.after(send_in)
+        submissions = [
+            Submission(to=to, text=text, validity_minutes=validity, send_at=send_at) for to in destinations
+        ]
+        messages = self.backend.submit(self.account, DIALECT, submissions)
+        assert [message.to for message in messages] == destinations
+        for message in messages:
+            assert message.status.group_name in ("ACCEPTED", "REJECTED"), message.status.name
+
+    @rule(seconds=STEPS)
+    def advance(self, seconds: float) -> None:
+        advance(self.backend, seconds)
+
+    @rule(limit=st.integers(min_value=1, max_value=25))
+    def pull_reports(self, limit: int) -> None:
+        assert self.account is not None
+        reports = self.backend.pull_reports(self.account, DIALECT, limit=limit)
+        assert len(reports) <= limit
+        for report in reports:
+            assert report.status.final, f"{report.id} handed out while {report.status.name}"
+            assert report.account == "main"
+            self.pulled[report.id] += 1
+
+    @rule(limit=st.none() | st.integers(min_value=1, max_value=10), status=st.sampled_from([None, "PENDING"]))
+    def logs(self, limit: int | None, status: str | None) -> None:
+        assert self.account is not None
+        before = dict(self.pulled)
+        found = self.backend.logs(self.account, DIALECT, LogFilter(general_status=status, limit=limit))
+        assert limit is None or len(found) <= limit
+        moments = [message.submitted_at for message in found]
+        assert moments == sorted(moments, reverse=True), "logs are newest first"
+        assert all(status is None or message.status.group_name == status for message in found)
+        assert dict(self.pulled) == before, "reading the logs hands out no report"
+
+    @precondition(lambda self: self.backend.store.messages())
+    @rule()
+    def drain_reports(self) -> None:
+        """Pull everything; afterwards every final message has been handed out exactly once."""
+        assert self.account is not None
+        for report in drain(lambda limit: self.backend.pull_reports(self.account, DIALECT, limit=limit)):
+            self.pulled[report.id] += 1
+        final = {message.id for message in self._messages() if message.status.final}
+        assert set(self.pulled) == final
+
+    @invariant()
+    def history_takes_allowed_transitions(self) -> None:
+        for message in self._messages():
+            assert message.history, message.id
+            assert message.history[0].status.group_name == "ACCEPTED"
+            assert message.history[-1].status == message.status
+            for before, after in zip(message.history, message.history[1:], strict=False):
+                assert after.status.group_name in TRANSITIONS[before.status.group_name], (
+                    f"{message.id} to {message.to}: {before.status.name} -> {after.status.name}"
+                )
+                assert after.at >= before.at
+
+    @invariant()
+    def done_at_set_iff_final(self) -> None:
+        for message in self._messages():
+            assert (message.done_at is not None) == message.status.final, (
+                f"{message.id}: {message.status.name}, doneAt {message.done_at}"
+            )
+
+    @invariant()
+    def a_final_status_never_changes(self) -> None:
+        for message in self._messages():
+            if not message.status.final:
+                continue
+            seen = (message.status.name, message.error.name, message.done_at, len(message.history))
+            assert self.first_final.setdefault(message.id, seen) == seen, message.id
+
+    @invariant()
+    def each_report_handed_out_at_most_once(self) -> None:
+        repeated = [message_id for message_id, count in self.pulled.items() if count != 1]
+        assert not repeated, f"handed out more than once: {repeated}"
+
+    @invariant()
+    def balance_is_start_minus_what_was_charged(self) -> None:
+        assert self.account is not None
+        charged = sum(
+            (message.price for message in self._messages() if message.status.group_name != "REJECTED"),
+            Decimal(0),
+        )
+        assert self.account.balance == MACHINE_BALANCE - charged
+        assert self.account.balance >= 0
+
+    def teardown(self) -> None:
+        assert self.account is not None
+        for report in drain(lambda limit: self.backend.pull_reports(self.account, DIALECT, limit=limit)):
+            self.pulled[report.id] += 1
+        final = {message.id for message in self._messages() if message.status.final}
+        assert set(self.pulled) == final
+        assert all(count == 1 for count in self.pulled.values())
+
+
+LifecycleMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+test_lifecycle = LifecycleMachine.TestCase
+
+
+def test_a_final_status_moves_nowhere() -> None:
+    backend = frozen_backend()
+    message = send(backend, "15550001001")
+    advance(backend, 10)
+    assert message.status.name == "DELIVERED_TO_HANDSET"
+    for status in WORDS.statuses.values():
+        assert not can_move(message.status, status)
+    with pytest.raises(IllegalTransition, match="cannot become"):
+        move(message, WORDS.status("PENDING_ENROUTE"), WORDS.error("NO_ERROR"), backend.clock.now())
+
+
+# every documented status and GSM error is reachable through a rule
+
+
+@pytest.mark.parametrize("status", sorted(WORDS.statuses.values(), key=lambda s: s.id), ids=lambda s: s.name)
+def test_every_documented_status_is_reachable(status: Any) -> None:
+    backend = frozen_backend()
+    to = f"155500030{status.id:02d}"
+    message = send(backend, to)
+    assert message.outcome is not None and message.outcome.rule == "any-status"
+    advance(backend, 1.5)
+    assert message.status == status, f"{to} should reach {status.name}, is {message.status.name}"
+    reports = backend.pull_reports(default_account(backend), DIALECT, limit=10)
+    if status.final:
+        assert [report.id for report in reports] == [message.id]
+        assert message.done_at is not None
+    else:
+        assert reports == []
+        assert message.done_at is None
+
+
+def test_statuses_are_the_documented_ids_1_to_25() -> None:
+    assert sorted(status.id for status in WORDS.statuses.values() if status.id) == list(range(1, 26))
+
+
+@pytest.mark.parametrize("error", sorted(WORDS.errors.values(), key=lambda e: e.id), ids=lambda e: e.name)
+def test_every_documented_gsm_error_is_reachable(error: Any) -> None:
+    backend = frozen_backend()
+    to = f"1555002{error.id:04d}"
+    message = send(backend, to)
+    advance(backend, 0.5)
+    assert not message.status.final, "not before the rule's `after` (1 s)"
+    advance(backend, 1)
+    (report,) = backend.pull_reports(default_account(backend), DIALECT, limit=10)
+    assert report.id == message.id
+    assert report.status.name == "UNDELIVERABLE_NOT_DELIVERED"
+    assert report.error == error, f"{to} should end with {error.name}, ends with {report.error.name}"
+
+
+def test_well_known_numbers_reach_their_documented_outcomes() -> None:
+    backend = frozen_backend()
+    cases = {
+        "15550001001": ("DELIVERED_TO_HANDSET", "NO_ERROR", 1),
+        "15550001002": ("DELIVERED_TO_OPERATOR", "NO_ERROR", 1),
+        "15550001003": ("UNDELIVERABLE_NOT_DELIVERED", "EC_ABSENT_SUBSCRIBER", 5),
+        "15550001004": ("UNDELIVERABLE_NOT_DELIVERED", "EC_UNKNOWN_SUBSCRIBER", 2),
+        "15550001008": ("UNDELIVERABLE_REJECTED_OPERATOR", "EC_CALL_BARRED", 2),
+        "15550001009": ("EXPIRED_UNKNOWN", "EC_TIME_OUT", 30),
+    }
+    messages = {to: send(backend, to) for to in cases}
+    rejected = {to: send(backend, to) for to in ("15550001005", "15550001007", "15550001010", "0201234567")}
+    assert {to: message.status.name for to, message in rejected.items()} == {
+        "15550001005": "REJECTED_DND",
+        "15550001007": "REJECTED_NOT_ENOUGH_CREDITS",
+        "15550001010": "REJECTED_NETWORK",
+        "0201234567": "REJECTED_PREFIX_MISSING",
+    }
+    assert rejected["15550001005"].error.name == "EC_DEST_ADDRESS_BLACKLISTED"
+    for to, (_, _, after) in cases.items():
+        message = messages[to]
+        assert message.done_at is None
+        assert message.outcome is not None and message.outcome.after == after
+    advance(backend, 30)
+    for to, (status, error, after) in cases.items():
+        message = messages[to]
+        assert (message.status.name, message.error.name) == (status, error), to
+        assert message.done_at == START + timedelta(seconds=after)
+
+
+@given(
+    fraction=st.floats(min_value=0, max_value=1, exclude_max=True, allow_nan=False),
+    pieces=st.integers(min_value=1, max_value=12),
+)
+def test_an_outcome_falls_due_however_the_clock_reaches_it(fraction: float, pieces: int) -> None:
+    """A clock between two microseconds, moved in equal steps that add up to the rule's `after`."""
+    backend = frozen_backend()
+    advance(backend, fraction)
+    message = send(backend, "15550001004")  # undeliverable after 2 s
+    for _ in range(pieces):
+        advance(backend, 2 / pieces)
+    assert message.status.name == "UNDELIVERABLE_NOT_DELIVERED"
+
+
+def test_status_zero_keeps_a_message_accepted_until_it_expires() -> None:
+    backend = frozen_backend()
+    message = send(backend, "15550003000", validity_minutes=5)
+    advance(backend, 60)
+    assert message.status.name == "MESSAGE_ACCEPTED"
+    advance(backend, 5 * 60)
+    assert message.status.name == "EXPIRED_EXPIRED"
+
+
+# custom rules
+
+
+def rules(entries: list[dict[str, Any]], default: str = "DELIVERED_TO_HANDSET") -> OutcomeRules:
+    """Outcome rules from a list of rule entries and a default status."""
+    return OutcomeRules.from_mapping({"default": {"status": default}, "rules": entries})
+
+
+PREFIXES = st.text(alphabet="1234", min_size=1, max_size=3)
+OUTCOMES = st.sampled_from(["DELIVERED_TO_OPERATOR", "REJECTED_DND", "UNDELIVERABLE_NOT_DELIVERED", "5"])
+
+
+@given(
+    entries=st.lists(st.tuples(PREFIXES, OUTCOMES), max_size=6),
+    number=st.text(alphabet="1234", min_size=1, max_size=6),
+)
+def test_the_first_matching_rule_wins(entries: list[tuple[str, str]], number: str) -> None:
+    outcome = rules([{"name": f"r{i}", "to": f"{p}[0-9]*", "status": s} for i, (p, s) in enumerate(entries)])
+    decided = outcome.decide(number, DIALECT, "default").outcome
+    first = next((i for i, (prefix, _) in enumerate(entries) if number.startswith(prefix)), None)
+    if first is None:
+        assert decided.rule == "default"
+        assert decided.status.name == "DELIVERED_TO_HANDSET"
+    else:
+        assert decided.rule == f"r{first}"
+        assert decided.status == WORDS.status(entries[first][1])
+
+
+def test_rules_match_the_whole_number_after_normalising() -> None:
+    outcome = rules([{"name": "exact", "to": "4412", "status": "REJECTED_DND"}])
+    for number in ("4412", "+4412", "004412", "44 12", "44-12"):
+        assert outcome.decide(number, DIALECT, "a").outcome.rule == "exact", number
+    assert outcome.decide("44123", DIALECT, "a").outcome.rule == "default"
+
+
+def test_dialect_and_account_filters() -> None:
+    outcome = rules(
+        [
+            {"name": "qikli-only", "to": "44.*", "dialect": "qikli", "status": "REJECTED_NETWORK"},
+            {"name": "for-b", "to": "44.*", "account": "b", "status": "REJECTED_DND"},
+            {"name": "whole-account-c", "account": "c", "status": "DELIVERED_TO_OPERATOR"},
+        ]
+    )
+    assert outcome.decide("4470", "qikli", "a").outcome.rule == "qikli-only"
+    assert outcome.decide("4470", "shortlink", "a").outcome.rule == "default"
+    assert outcome.decide("4470", "shortlink", "b").outcome.rule == "for-b"
+    assert outcome.decide("3370", "shortlink", "c").outcome.rule == "whole-account-c"
+    backend = frozen_backend(
+        [{"name": "a", "username": "ua"}, {"name": "b", "username": "ub"}], rules=outcome
+    )
+    a, b = backend.accounts.get("a"), backend.accounts.get("b")
+    assert send(backend, "4470", account=a).status.name == "MESSAGE_ACCEPTED"
+    assert send(backend, "4470", account=b).status.name == "REJECTED_DND"
+
+
+def test_named_groups_choose_status_and_error() -> None:
+    outcome = rules(
+        [
+            {
+                "name": "coded",
+                "to": "99(?P<status>[0-9]{2})(?P<error>[0-9]{3})",
+                "status": "{status}",
+                "error": "{error}",
+                "after": 7,
+            }
+        ]
+    )
+    decided = outcome.decide("9909001", DIALECT, "a").outcome
+    assert (decided.status.name, decided.error.name, decided.after) == (
+        "UNDELIVERABLE_NOT_DELIVERED",
+        WORDS.error(1).name,
+        7,
+    )
+    unknown = outcome.decide("9999999", DIALECT, "a").outcome
+    assert unknown.status.name == "PENDING_WAITING_DELIVERY", "an id the table lacks stays pending"
+    assert unknown.error.name == "EC_UNKNOWN_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"to": "1", "status": "DELIVERED_TO_HANDSET", "colour": "red"}, "unknown field"),
+        ({"to": "1(", "status": "DELIVERED_TO_HANDSET"}, "regular expression"),
+        ({"to": "1", "status": "DELIVERED_SOMEWHERE"}, "unknown status"),
+        ({"to": "1", "status": "DELIVERED_TO_HANDSET", "error": "EC_NOPE"}, "unknown GSM error"),
+        ({"to": "1"}, "`status` is required"),
+        ({"status": "DELIVERED_TO_HANDSET"}, "needs `to`"),
+        ({"to": "1", "status": "REJECTED_DND", "after": -1}, "negative"),
+        ({"to": "1", "status": "REJECTED_DND", "after": "soon"}, "number of seconds"),
+        ({"to": "1[0-9]", "status": "{status}"}, "no named group"),
+        ("just a string", "mapping"),
+    ],
+)
+def test_bad_rules_are_refused_with_the_reason(entry: Any, reason: str, tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match=re.escape(reason)) as raised:
+        OutcomeRules.from_mapping({"default": {"status": "DELIVERED_TO_HANDSET"}, "rules": [entry]})
+    assert "rules[0]" in str(raised.value)
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "default: {status: DELIVERED_TO_HANDSET}\nrules:\n  - " + repr(entry).replace("'", '"') + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=re.escape(reason)):
+        OutcomeRules.from_file(path)
+
+
+def test_bad_rule_files_are_rule_errors(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="default"):
+        OutcomeRules.from_mapping({"default": {"status": "NOPE"}})
+    with pytest.raises(RuleError):
+        OutcomeRules.from_mapping(["not", "a", "mapping"])  # type: ignore[arg-type]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules: [\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"broken\.yaml"):
+        OutcomeRules.from_file(broken)
+    with pytest.raises(RuleError, match=r"missing\.yaml"):
+        OutcomeRules.from_file(tmp_path / "missing.yaml")
+
+
+def test_the_default_rules_load_and_list_themselves() -> None:
+    listed = DEFAULT_RULES.as_list()
+    assert listed[-1]["name"] == "default"
+    assert {"any-status", "any-gsm-error", "never-delivered"} <= {entry["name"] for entry in listed}
+
+
+# read-once under concurrency
+
+
+@pytest.fixture
+def busy_switching() -> Iterator[None]:
+    """Threads switch every few microseconds, so 8 threads really interleave their pulls."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+def concurrent_pulls(pull: Callable[[int], list[Any]], threads: int = 8) -> list[list[Any]]:
+    """Each thread pulls with random limits until a pull comes back empty; what each one got.
+
+    Every thread makes its first pull before any makes its second, so all of them take part even
+    when one alone could empty the queue within its time slice; after that they race freely.
+    """
+    got: list[list[Any]] = [[] for _ in range(threads)]
+    start, first_pulled = threading.Barrier(threads), threading.Barrier(threads)
+
+    def work(index: int) -> None:
+        chance = random.Random(index)
+        start.wait()
+        got[index].extend(pull(chance.randint(1, 60)))
+        first_pulled.wait()
+        while batch := pull(chance.randint(1, 60)):
+            got[index].extend(batch)
+
+    workers = [threading.Thread(target=work, args=(index,)) for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    return got
+
+
+def test_reports_are_read_once_under_concurrent_pulls(busy_switching: None) -> None:
+    backend = frozen_backend([{"name": "default", "username": "u", "balance": "1000"}])
+    account = default_account(backend)
+    sent = backend.submit(account, DIALECT, [Submission(to="447700900123", text="Hi") for _ in range(3000)])
+    advance(backend, 10)
+    assert all(message.status.final for message in sent)
+    got = concurrent_pulls(lambda limit: backend.pull_reports(account, DIALECT, limit=limit))
+    ids = Counter(message.id for batch in got for message in batch)
+    assert [message_id for message_id, count in ids.items() if count > 1] == []
+    assert set(ids) == {message.id for message in sent}, f"{3000 - len(ids)} reports lost"
+    assert all(got), "every thread took part"
+    assert backend.pull_reports(account, DIALECT, limit=100) == []
+
+
+def test_inbound_is_read_once_under_concurrent_pulls(busy_switching: None) -> None:
+    backend = frozen_backend()
+    account = default_account(backend)
+    injected = [
+        backend.inject_inbound(account, DIALECT, sender="447700900001", to="4412345", text=f"KEY text {n}")
+        for n in range(3000)
+    ]
+    got = concurrent_pulls(lambda limit: backend.pull_inbound(account, DIALECT, limit=limit))
+    ids = Counter(message.id for batch in got for message in batch)
+    assert [message_id for message_id, count in ids.items() if count > 1] == []
+    assert set(ids) == {message.id for message in injected}
+    assert all(got), "every thread took part"
+    assert backend.pull_inbound(account, DIALECT, limit=100) == []
+    assert len(backend.inbound_logs(account, DIALECT, InboundFilter())) == 3000, "the logs keep them all"
+
+
+def test_reports_filtered_by_id_leave_the_others_queued() -> None:
+    backend = frozen_backend()
+    account = default_account(backend)
+    first, second, third = (send(backend, "15550001001") for _ in range(3))
+    advance(backend, 2)
+    assert backend.pull_reports(account, DIALECT, limit=10, message_ids=[second.id]) == [second]
+    assert backend.pull_reports(account, DIALECT, limit=10, message_ids=[second.id]) == []
+    assert {message.id for message in backend.pull_reports(account, DIALECT, limit=10)} == {
+        first.id,
+        third.id,
+    }
+
+
+# accounts are isolated from each other
+
+TWO_ACCOUNTS = [
+    {"name": "alpha", "username": "alice", "password": "a-secret", "api_key": "key-a", "balance": "10"},
+    {"name": "beta", "username": "bob", "password": "b-secret", "api_key": "key-b", "balance": "20"},
+]
+
+
+def test_accounts_are_isolated() -> None:
+    backend = frozen_backend(TWO_ACCOUNTS)
+    alpha, beta = backend.accounts.get("alpha"), backend.accounts.get("beta")
+    assert alpha is not None and beta is not None
+    mine = [send(backend, "15550001001", account=alpha) for _ in range(3)]
+    theirs = [send(backend, "15550001001", account=beta, text="x" * 200)]
+    backend.inject_inbound(alpha, DIALECT, sender="4470", to="4412", text="for alpha")
+    backend.inject_inbound(beta, DIALECT, sender="4470", to="4412", text="for beta")
+    advance(backend, 5)
+
+    assert backend.balance(alpha) == (Decimal("10") - Decimal("0.03"), "EUR")
+    assert backend.balance(beta) == (Decimal("20") - Decimal("0.02"), "EUR")
+    assert {m.id for m in backend.logs(alpha, DIALECT, LogFilter())} == {m.id for m in mine}
+    assert {m.id for m in backend.logs(beta, DIALECT, LogFilter())} == {m.id for m in theirs}
+    assert {m.id for m in drain(lambda n: backend.pull_reports(beta, DIALECT, limit=n))} == {theirs[0].id}
+    assert {m.id for m in drain(lambda n: backend.pull_reports(alpha, DIALECT, limit=n))} == {
+        m.id for m in mine
+    }
+    assert [m.text for m in backend.pull_inbound(beta, DIALECT, limit=10)] == ["for beta"]
+    assert [m.text for m in backend.pull_inbound(alpha, DIALECT, limit=10)] == ["for alpha"]
+    # a message id of one account is not seen by the other's id filter either
+    assert backend.logs(beta, DIALECT, LogFilter(message_ids=(mine[0].id,))) == []
+
+
+def test_credentials_authenticate_only_their_own_account() -> None:
+    accounts = Accounts(TWO_ACCOUNTS)
+    assert accounts.authenticate("alice", "a-secret").name == "alpha"  # type: ignore[union-attr]
+    assert accounts.authenticate("bob", "b-secret").name == "beta"  # type: ignore[union-attr]
+    assert accounts.authenticate("alice", "b-secret") is None
+    assert accounts.authenticate("bob", "a-secret") is None
+    assert accounts.authenticate("Aladdin", "open sesame") is None
+    assert accounts.by_api_key("key-a").name == "alpha"  # type: ignore[union-attr]
+    assert accounts.by_api_key("key-c") is None
+    with pytest.raises(ValueError, match="already belongs"):
+        accounts.put(Account(name="gamma", username="alice", password="x"))
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"name": "x", "username": "y", "balance": "lots"}, "balance"),
+        ({"name": "x", "username": "y", "balance": "NaN"}, "finite"),
+        ({"name": "x", "username": "y", "price_per_part": "Infinity"}, "finite"),
+        ({"name": "x", "username": "y", "colour": "red"}, "unknown"),
+        ({"name": "x"}, "username"),
+    ],
+)
+def test_bad_accounts_are_value_errors(entry: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        Account.from_mapping(entry)
+
+
+# validity and scheduled sends
+
+
+def test_a_never_delivered_message_expires_at_its_validity_end() -> None:
+    backend = frozen_backend()
+    message = send(backend, "15550001006", validity_minutes=30)
+    assert message.expires_at == START + timedelta(minutes=30)
+    advance(backend, 30 * 60 - 1)
+    assert message.status.name == "PENDING_WAITING_DELIVERY"
+    assert backend.pull_reports(default_account(backend), DIALECT, limit=10) == []
+    advance(backend, 1)
+    assert (message.status.name, message.error.name) == ("EXPIRED_EXPIRED", "EC_ValidityExpired")
+    assert message.done_at == START + timedelta(minutes=30)
+    assert backend.pull_reports(default_account(backend), DIALECT, limit=10) == [message]
+
+
+def test_validity_is_at_most_48_hours() -> None:
+    backend = frozen_backend()
+    message = send(backend, "15550001006", validity_minutes=10_000)
+    assert message.validity_minutes == 48 * 60
+    advance(backend, 48 * 3600 - 1)
+    assert message.status.group_name == "PENDING"
+    advance(backend, 1)
+    assert message.status.name == "EXPIRED_EXPIRED"
+
+
+def test_send_at_keeps_a_message_accepted_until_due() -> None:
+    backend = frozen_backend()
+    due = START + timedelta(hours=1)
+    message = send(backend, "15550001001", send_at=due)
+    assert message.send_at == due
+    advance(backend, 3600 - 1)
+    assert message.status.name == "MESSAGE_ACCEPTED"
+    assert message.sent_at is None
+    advance(backend, 1)
+    assert message.status.name == "PENDING_ENROUTE"
+    assert message.sent_at == due
+    advance(backend, 1)
+    assert message.status.name == "DELIVERED_TO_HANDSET"
+    assert message.done_at == due + timedelta(seconds=1)
+
+
+def test_a_past_send_at_sends_at_once() -> None:
+    backend = frozen_backend()
+    message = send(backend, "15550001001", send_at=START - timedelta(hours=1))
+    assert message.send_at is None
+    advance(backend, 1)
+    assert message.status.name == "DELIVERED_TO_HANDSET"
+
+
+# rejections
+
+
+def test_a_duplicate_client_message_id_is_rejected() -> None:
+    backend = frozen_backend()
+    account = default_account(backend)
+    first = send(backend, "15550001001", message_id="order-17")
+    assert first.id == "order-17"
+    again = send(backend, "15550001001", message_id="order-17")
+    assert again.id != "order-17"
+    assert again.status.name == "REJECTED_DUPLICATE_MESSAGE_ID"
+    same_request = backend.submit(
+        account, DIALECT, [Submission(to="4470", text="a", message_id="x-1") for _ in range(2)]
+    )
+    assert [message.status.name for message in same_request] == [
+        "MESSAGE_ACCEPTED",
+        "REJECTED_DUPLICATE_MESSAGE_ID",
+    ]
+    assert account.balance == Decimal("100") - Decimal("0.02"), "duplicates are not charged"
+
+
+def test_not_enough_credits_rejects_without_charging() -> None:
+    backend = frozen_backend([{"name": "default", "username": "u", "balance": "0.02"}])
+    account = default_account(backend)
+    three_parts = send(backend, "4470", text="x" * 400)
+    assert three_parts.parts == 3
+    assert three_parts.status.name == "REJECTED_NOT_ENOUGH_CREDITS"
+    assert account.balance == Decimal("0.02")
+    two_parts = send(backend, "4470", text="x" * 300)
+    assert two_parts.status.name == "MESSAGE_ACCEPTED"
+    assert account.balance == Decimal("0")
+    assert send(backend, "4470").status.name == "REJECTED_NOT_ENOUGH_CREDITS"
+
+
+def test_a_message_of_more_than_255_parts_is_rejected() -> None:
+    backend = frozen_backend()
+    account = default_account(backend)
+    longest = send(backend, "4470", text="x" * (153 * 255))
+    assert (longest.parts, longest.status.name) == (255, "MESSAGE_ACCEPTED")
+    balance = account.balance
+    too_long = send(backend, "4470", text="x" * (153 * 255 + 1))
+    assert too_long.status.name == "REJECTED_MESSAGE_TOO_LONG"
+    assert account.balance == balance, "a rejected message costs nothing"
+    binary = backend.submit(
+        account, DIALECT, [Submission(to="4470", binary_hex="00" * (134 * 255 + 1), profile="binary")]
+    )[0]
+    assert binary.status.name == "REJECTED_MESSAGE_TOO_LONG"
+    assert account.balance == balance
