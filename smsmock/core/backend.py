@@ -192,7 +192,10 @@ class Backend:
     def tick(self) -> int:
         """Run every event that has fallen due by the clock; returns how many ran."""
         upcoming = self.store.next_due()
-        if upcoming is None or upcoming > self.clock.timestamp() + DUE_TOLERANCE:
+        nothing_due = upcoming is None or upcoming > self.clock.timestamp() + DUE_TOLERANCE
+        # While another thread runs events it popped, they are not in the heap: wait for it, so a
+        # caller never reads state an already due event has yet to change.
+        if nothing_due and not self._tick_lock.locked():
             return 0
         ran = 0
         # Popping under the tick lock runs events in due order even when requests tick concurrently,
