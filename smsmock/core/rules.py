@@ -6,7 +6,7 @@ import math
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class Rule:
     roaming_in: str | None = None
     literal: str | None = None
     """The one number the pattern matches, when it is a plain digit string."""
+    fixed: Outcome | None = None
+    """The outcome, when `status` and `error` name no group of the pattern: worked out once, at load."""
 
     def matches(self, number: str, dialect: str, account: str) -> dict[str, str | None] | None:
         """The pattern's named groups when the rule applies to this number, else None."""
@@ -101,7 +103,8 @@ class OutcomeRules:
         for rule in (*self.rules, self.default):
             groups = rule.matches(digits, dialect, account)
             if groups is not None:
-                return Decision(_outcome(rule, groups), rule.ported_to, rule.roaming_in)
+                outcome = rule.fixed or _outcome(rule, groups)
+                return Decision(outcome, rule.ported_to, rule.roaming_in)
         raise AssertionError("the default rule matches every number")
 
     def as_list(self) -> list[dict[str, Any]]:
@@ -181,6 +184,8 @@ def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
                 lookup(key)
             except KeyError as exc:
                 raise RuleError(f"{where}: {exc.args[0]}") from exc
+    if "{" not in rule.status + rule.error:
+        rule = replace(rule, fixed=_outcome(rule, {}))
     return rule
 
 

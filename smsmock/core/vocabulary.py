@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from smsmock.contracts.catalog import code_tables
 
@@ -40,25 +41,31 @@ class Error:
 class Vocabulary:
     statuses: dict[str, Status]
     errors: dict[str, Error]
+    _statuses_by_id: dict[int, Status] = field(init=False, repr=False, compare=False)
+    _errors_by_id: dict[int, Error] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_statuses_by_id", {status.id: status for status in self.statuses.values()})
+        object.__setattr__(self, "_errors_by_id", {error.id: error for error in self.errors.values()})
 
     def status(self, key: str | int) -> Status:
         """A status by name or id (an id may come as a digit string, as from a rule's pattern)."""
-        if isinstance(key, int) or str(key).isdigit():
-            for status in self.statuses.values():
-                if status.id == int(key):
-                    return status
-        elif key in self.statuses:
-            return self.statuses[key]
-        raise KeyError(f"unknown status {key!r}")
+        found = _lookup(key, self.statuses, self._statuses_by_id)
+        if found is None:
+            raise KeyError(f"unknown status {key!r}")
+        return found
 
     def error(self, key: str | int) -> Error:
-        if isinstance(key, int) or str(key).isdigit():
-            for error in self.errors.values():
-                if error.id == int(key):
-                    return error
-        elif key in self.errors:
-            return self.errors[key]
-        raise KeyError(f"unknown GSM error {key!r}")
+        found = _lookup(key, self.errors, self._errors_by_id)
+        if found is None:
+            raise KeyError(f"unknown GSM error {key!r}")
+        return found
+
+
+def _lookup(key: str | int, by_name: dict[str, Any], by_id: dict[int, Any]) -> Any:
+    if isinstance(key, int) or str(key).isdigit():
+        return by_id.get(int(key))
+    return by_name.get(key)
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request
@@ -65,7 +66,7 @@ class Shortlink:
         self.operations = {
             name: op for name, op in operations(self.name).items() if op.paths and name != "error"
         }
-        self._handlers: dict[str, Callable[[Request, Account, Backend, Any], dict[str, Any]]] = {
+        self._handlers: dict[str, Callable[[str, Any, Account, Backend], dict[str, Any]]] = {
             "send_text_single": self._send_simple,
             "send_text_multi": self._send_simple,
             "send_binary_single": self._send_simple,
@@ -100,7 +101,7 @@ class Shortlink:
                 payload, violations = self._read_body(operation, request, request_format)
             else:
                 payload, violations = self._read_params(operation, request)
-            answer = self._handlers[operation](request, account, backend, (operation, payload))
+            answer = self._handlers[operation](operation, payload, account, backend)
         except BadRequest as problem:
             return self.error_reply(problem, wire), violations
         return self._render(operation, answer, wire), violations
@@ -163,8 +164,9 @@ class Shortlink:
 
     # sending
 
-    def _send_simple(self, request: Request, account: Account, backend: Backend, call: Any) -> dict[str, Any]:
-        operation, payload = call
+    def _send_simple(
+        self, operation: str, payload: Any, account: Account, backend: Backend
+    ) -> dict[str, Any]:
         entries = payload.get("messages") if operation.endswith("_multi") else [payload]
         if not isinstance(entries, list) or not entries:
             raise BadRequest("General error: messages must be a non-empty list")
@@ -178,9 +180,8 @@ class Shortlink:
         return self._submit(account, backend, submissions, payload.get("bulkId"), operation)
 
     def _send_advanced(
-        self, request: Request, account: Account, backend: Backend, call: Any
+        self, operation: str, payload: Any, account: Account, backend: Backend
     ) -> dict[str, Any]:
-        operation, payload = call
         entries = payload.get("messages")
         if not isinstance(entries, list) or not entries:
             raise BadRequest("General error: messages must be a non-empty list")
@@ -272,32 +273,32 @@ class Shortlink:
 
     # reading back
 
-    def _get_reports(self, request: Request, account: Account, backend: Backend, call: Any) -> dict[str, Any]:
-        _, params = call
+    def _get_reports(
+        self, operation: str, payload: Any, account: Account, backend: Backend
+    ) -> dict[str, Any]:
         reports = backend.pull_reports(
             account,
             self.name,
-            limit=family.limit_param(_single(params, "limit"), self.default_report_limit),
-            bulk_ids=family.id_list(params.get("bulkId")),
-            message_ids=family.id_list(params.get("messageId")),
+            limit=family.limit_param(_single(payload, "limit"), self.default_report_limit),
+            bulk_ids=family.id_list(payload.get("bulkId")),
+            message_ids=family.id_list(payload.get("messageId")),
         )
         return {
             "results": [family.report_object(message, ok_spelling=self.ok_spelling) for message in reports]
         }
 
-    def _get_logs(self, request: Request, account: Account, backend: Backend, call: Any) -> dict[str, Any]:
-        _, params = call
+    def _get_logs(self, operation: str, payload: Any, account: Account, backend: Backend) -> dict[str, Any]:
         filters = LogFilter(
-            sender=_single(params, "from"),
-            to=_single(params, "to"),
-            bulk_ids=family.id_list(params.get("bulkId")),
-            message_ids=family.id_list(params.get("messageId")),
-            general_status=_single(params, "generalStatus"),
-            sent_since=_date(params, "sentSince"),
-            sent_until=_date(params, "sentUntil"),
-            mcc=_single(params, "mcc"),
-            mnc=_single(params, "mnc"),
-            limit=family.limit_param(_single(params, "limit"), 50),
+            sender=_single(payload, "from"),
+            to=_single(payload, "to"),
+            bulk_ids=family.id_list(payload.get("bulkId")),
+            message_ids=family.id_list(payload.get("messageId")),
+            general_status=_single(payload, "generalStatus"),
+            sent_since=_date(payload, "sentSince"),
+            sent_until=_date(payload, "sentUntil"),
+            mcc=_single(payload, "mcc"),
+            mnc=_single(payload, "mnc"),
+            limit=family.limit_param(_single(payload, "limit"), 50),
         )
         results = []
         for message in backend.logs(account, self.name, filters):
@@ -320,14 +321,15 @@ class Shortlink:
             results.append(entry)
         return {"results": results}
 
-    def _get_balance(self, request: Request, account: Account, backend: Backend, call: Any) -> dict[str, Any]:
+    def _get_balance(
+        self, operation: str, payload: Any, account: Account, backend: Backend
+    ) -> dict[str, Any]:
         balance, currency = backend.balance(account)
         return {"balance": float(balance), "currency": currency}
 
-    def _get_inbox(self, request: Request, account: Account, backend: Backend, call: Any) -> dict[str, Any]:
-        _, params = call
+    def _get_inbox(self, operation: str, payload: Any, account: Account, backend: Backend) -> dict[str, Any]:
         pulled = backend.pull_inbound(
-            account, self.name, limit=family.limit_param(_single(params, "limit"), 50)
+            account, self.name, limit=family.limit_param(_single(payload, "limit"), 50)
         )
         return {
             "results": [
@@ -346,15 +348,14 @@ class Shortlink:
         }
 
     def _get_inbox_logs(
-        self, request: Request, account: Account, backend: Backend, call: Any
+        self, operation: str, payload: Any, account: Account, backend: Backend
     ) -> dict[str, Any]:
-        _, params = call
         filters = InboundFilter(
-            keyword=_single(params, "keyword"),
-            to=_single(params, "to"),
-            received_since=_date(params, "receivedSince"),
-            received_until=_date(params, "receivedUntil"),
-            limit=family.limit_param(_single(params, "limit"), 50),
+            keyword=_single(payload, "keyword"),
+            to=_single(payload, "to"),
+            received_since=_date(payload, "receivedSince"),
+            received_until=_date(payload, "receivedUntil"),
+            limit=family.limit_param(_single(payload, "limit"), 50),
         )
         results = []
         for message in backend.inbound_logs(account, self.name, filters):
@@ -375,9 +376,8 @@ class Shortlink:
     # Number Context
 
     def _number_query(
-        self, request: Request, account: Account, backend: Backend, call: Any
+        self, operation: str, payload: Any, account: Account, backend: Backend
     ) -> dict[str, Any]:
-        _, payload = call
         numbers = _destinations(payload.get("to"))
         if not numbers:
             raise BadRequest("General error: to must name at least one number")
@@ -389,9 +389,8 @@ class Shortlink:
         return reply
 
     def _number_notify(
-        self, request: Request, account: Account, backend: Backend, call: Any
+        self, operation: str, payload: Any, account: Account, backend: Backend
     ) -> dict[str, Any]:
-        _, payload = call
         numbers = _destinations(payload.get("to"))
         if not numbers:
             raise BadRequest("General error: to must name at least one number")
@@ -504,7 +503,7 @@ def _single(params: Any, name: str) -> str | None:
     return value
 
 
-def _date(params: Any, name: str):
+def _date(params: Any, name: str) -> datetime | None:
     value = _single(params, name)
     return None if value in (None, "") else family.parse_timestamp(value, name)
 

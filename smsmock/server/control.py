@@ -251,7 +251,8 @@ class Control:
 
     def _account(self, name: str | None) -> Account:
         accounts = self.app.backend.accounts
-        found = accounts.get(name or "default") if name or accounts.get("default") else accounts.all()[0]
+        # Without a name: the account called "default", else the first one configured.
+        found = accounts.get(name) if name else accounts.get("default") or accounts.all()[0]
         if found is None:
             raise ControlError(f"no account {name!r}", status=404)
         return found
