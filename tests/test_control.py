@@ -412,6 +412,39 @@ def test_faults_are_cleared_by_delete(mock: MockServer) -> None:
     assert control(mock, "GET", "health").status == 200, "faults never touch the control API"
 
 
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ({"code": 1715}, "needs a dialect"),
+        ({"dialect": "unified", "code": "1715"}, "whole number"),
+        ({"dialect": "klingon", "code": 1}, "unknown dialect"),
+        ({"dialect": "shortlink", "code": 500}, "shortlink has no error code 500"),
+        ({"dialect": "unified", "code": 1701}, "unified has no error code 1701"),
+        ({"path": SINGLE}, "a fault needs one of"),
+    ],
+)
+def test_a_fault_code_must_be_one_of_its_dialects_codes(mock: MockServer, spec: Any, reason: str) -> None:
+    refused = control(mock, "POST", "faults", spec)
+    assert refused.status == 400
+    assert reason in refused.json()["message"]
+    assert control(mock, "GET", "faults").json() == []
+
+
+# deleting a message
+
+
+def test_deleting_a_message_keeps_it_listed_and_drops_its_report(mock: MockServer) -> None:
+    message_id = sent_id(send_single(mock, "15550001001"))
+    deleted = control(mock, "DELETE", f"messages/{message_id}")
+    assert deleted.status == 200 and deleted.json()["deleted"] is True
+    mock.control.advance(5)
+    assert mock.control.message(message_id)["deleted"] is True
+    reports = call(mock.url, "GET", "/restapi/sms/1/reports", auth=ALADDIN).json()["results"]
+    assert reports == [], "the account holder deleted it: no report comes"
+    missing = control(mock, "DELETE", "messages/no-such-id")
+    assert missing.status == 404 and "no-such-id" in missing.json()["message"]
+
+
 # reset
 
 

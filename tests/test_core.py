@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
 import sys
@@ -469,6 +470,11 @@ def test_named_groups_choose_status_and_error() -> None:
         ({"to": "1", "status": "REJECTED_DND", "after": -1}, "negative"),
         ({"to": "1", "status": "REJECTED_DND", "after": "soon"}, "number of seconds"),
         ({"to": "1[0-9]", "status": "{status}"}, "no named group"),
+        ({"to": "1", "status": "REJECTED_DND", "queued": -5}, "negative"),
+        ({"to": "1", "text": "(", "status": "REJECTED_DND"}, "`text` is not a regular expression"),
+        ({"to": "1", "status": "REJECTED_DND", "code": 1028}, "needs `dialect`"),
+        ({"to": "1", "dialect": "unified", "status": "REJECTED_DND", "code": "spam"}, "whole number"),
+        ({"to": "1", "dialect": "unified", "status": "DELIVERED_TO_HANDSET", "code": 1028}, "REJECTED"),
         ("just a string", "mapping"),
     ],
 )
@@ -496,6 +502,54 @@ def test_bad_rule_files_are_rule_errors(tmp_path: Path) -> None:
         OutcomeRules.from_file(broken)
     with pytest.raises(RuleError, match=r"missing\.yaml"):
         OutcomeRules.from_file(tmp_path / "missing.yaml")
+
+
+@given(text=st.text(max_size=30), marker=st.sampled_from(["WIN", "free", "$$"]))
+def test_a_text_rule_matches_only_messages_containing_its_pattern(text: str, marker: str) -> None:
+    outcome = rules([{"name": "marked", "text": re.escape(marker), "status": "REJECTED_FLOODING_FILTER"}])
+    decided = outcome.decide("4470", DIALECT, "a", text).outcome.rule
+    assert decided == ("marked" if marker in text else "default")
+    assert outcome.decide("4470", DIALECT, "a", None).outcome.rule == "default", "binary has no text"
+
+
+def test_a_coded_rule_refuses_at_once_and_carries_its_dialect_code() -> None:
+    outcome = rules(
+        [
+            {
+                "name": "spam",
+                "to": "4470",
+                "dialect": "unified",
+                "code": 1028,
+                "status": "REJECTED_FLOODING_FILTER",
+            }
+        ]
+    )
+    backend = frozen_backend(rules=outcome)
+    account = default_account(backend)
+    (refused,) = backend.submit(account, "unified", [Submission(to="4470", text="Hi")])
+    assert refused.status.name == "REJECTED_FLOODING_FILTER"
+    assert refused.outcome is not None and refused.outcome.code == 1028
+    assert account.balance == Decimal("100"), "a refused message costs nothing"
+    assert send(backend, "4470").status.name == "MESSAGE_ACCEPTED", "the rule is unified's only"
+
+
+@given(queued=st.integers(min_value=1, max_value=3600), after=st.integers(min_value=0, max_value=60))
+def test_a_queued_message_stays_accepted_until_it_leaves_the_queue(queued: int, after: int) -> None:
+    entry = {
+        "name": "slow-queue",
+        "to": "4470",
+        "status": "DELIVERED_TO_HANDSET",
+        "queued": queued,
+        "after": after,
+    }
+    backend = frozen_backend(rules=rules([entry]))
+    message = send(backend, "4470")
+    advance(backend, queued - 0.5)
+    assert message.status.name == "MESSAGE_ACCEPTED" and message.sent_at is None
+    advance(backend, 0.5)
+    assert message.status.group_name == ("DELIVERED" if after == 0 else "PENDING")
+    advance(backend, after)
+    assert message.status.name == "DELIVERED_TO_HANDSET"
 
 
 def test_the_default_rules_load_and_list_themselves() -> None:
@@ -643,6 +697,73 @@ def test_credentials_authenticate_only_their_own_account() -> None:
 def test_bad_accounts_are_value_errors(entry: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         Account.from_mapping(entry)
+
+
+@given(address=st.ip_addresses())
+def test_ip_lists_refuse_denied_and_unlisted_addresses(address: Any) -> None:
+    account = Account.from_mapping(
+        {"name": "x", "username": "y", "denied_ips": ["10.0.0.0/8"], "allowed_ips": ["10.1.0.0/16", "::1"]}
+    )
+    expected = None
+    if address.version == 4 and address in ipaddress.ip_network("10.0.0.0/8"):
+        expected = "denied"
+    elif not (
+        (address.version == 4 and address in ipaddress.ip_network("10.1.0.0/16"))
+        or address == ipaddress.ip_address("::1")
+    ):
+        expected = "not_allowed"
+    assert account.refuses(str(address)) == expected
+    assert Account.from_mapping({"name": "x", "username": "y"}).refuses(str(address)) is None
+
+
+def test_ip_lists_must_be_lists_of_addresses() -> None:
+    with pytest.raises(ValueError, match="allowed_ips"):
+        Account.from_mapping({"name": "x", "username": "y", "allowed_ips": "10.0.0.1"})
+    with pytest.raises(ValueError, match="denied_ips"):
+        Account.from_mapping({"name": "x", "username": "y", "denied_ips": ["not an address"]})
+    unknown_address = Account.from_mapping({"name": "x", "username": "y", "allowed_ips": ["10.0.0.1"]})
+    assert unknown_address.refuses("unix-socket") == "not_allowed"
+
+
+# client references, ids and deletion
+
+
+def test_client_references_find_messages_per_account_and_dialect() -> None:
+    backend = frozen_backend([{"name": "a", "username": "ua"}, {"name": "b", "username": "ub"}])
+    a, b = backend.accounts.get("a"), backend.accounts.get("b")
+    assert a is not None and b is not None
+    first = send(backend, "4470", account=a, client_ref="ref-1")
+    second = send(backend, "4471", account=a, client_ref="ref-1")
+    send(backend, "4470", account=b, client_ref="ref-1")
+    assert backend.by_client_ref(a, DIALECT, "ref-1") == [first, second]
+    assert backend.by_client_ref(a, "qikli", "ref-1") == []
+    assert backend.by_client_ref(a, DIALECT, "ref-2") == []
+    assert backend.message(a, DIALECT, first.id) is first
+    assert backend.message(b, DIALECT, first.id) is None, "another account's message is not found"
+    assert backend.message(a, "qikli", first.id) is None
+
+
+def test_a_dialect_may_issue_its_own_ids() -> None:
+    backend = frozen_backend()
+    counter = iter(range(1000, 2000))
+    messages = backend.submit(
+        default_account(backend),
+        DIALECT,
+        [Submission(to="4470", text="a"), Submission(to="4471", text="b", message_id="mine")],
+        new_id=lambda: str(next(counter)),
+    )
+    assert [message.id for message in messages] == ["1000", "mine"]
+
+
+def test_a_deleted_message_keeps_its_record_but_loses_its_report() -> None:
+    backend = frozen_backend()
+    account = default_account(backend)
+    message = send(backend, "15550001001")
+    assert backend.delete_message(message.id) is message and message.deleted
+    advance(backend, 5)
+    assert message.status.name == "DELIVERED_TO_HANDSET"
+    assert backend.pull_reports(account, DIALECT, limit=10) == []
+    assert backend.delete_message("no-such-id") is None
 
 
 # validity and scheduled sends

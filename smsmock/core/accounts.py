@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
 )
 """The documents' own credentials, working out of the box."""
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 @dataclass(slots=True)
 class Account:
@@ -31,6 +34,11 @@ class Account:
     balance: Decimal = Decimal("100")
     currency: str = "EUR"
     price_per_part: Decimal = Decimal("0.01")
+    allowed_ips: tuple[IPNetwork, ...] = ()
+    """Addresses the account may send from; empty: every address not denied."""
+    denied_ips: tuple[IPNetwork, ...] = ()
+    report_url: str | None = None
+    """Where delivery reports of dialects without a per-message notify URL are POSTed (unified dlr=1)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
@@ -43,6 +51,9 @@ class Account:
             "balance",
             "currency",
             "price_per_part",
+            "allowed_ips",
+            "denied_ips",
+            "report_url",
         }
         if unknown:
             raise ValueError(f"unknown account field(s): {', '.join(sorted(unknown))}")
@@ -56,7 +67,22 @@ class Account:
             balance=amount(entry.get("balance", "100"), "balance"),
             currency=str(entry.get("currency", "EUR")),
             price_per_part=amount(entry.get("price_per_part", "0.01"), "price_per_part"),
+            allowed_ips=_networks(entry.get("allowed_ips"), "allowed_ips"),
+            denied_ips=_networks(entry.get("denied_ips"), "denied_ips"),
+            report_url=None if entry.get("report_url") is None else str(entry["report_url"]),
         )
+
+    def refuses(self, address: str | None) -> str | None:
+        """Why the account may not send from `address`: `denied`, `not_allowed`, or None (it may)."""
+        try:
+            ip = ipaddress.ip_address((address or "").strip())
+        except ValueError:
+            ip = None
+        if ip is not None and any(ip in network for network in self.denied_ips):
+            return "denied"
+        if self.allowed_ips and (ip is None or not any(ip in network for network in self.allowed_ips)):
+            return "not_allowed"
+        return None
 
     def charge(self, amount: Decimal) -> bool:
         """Take `amount` off the balance if it covers it; False (and nothing taken) if it does not."""
@@ -74,7 +100,22 @@ class Account:
             "balance": float(self.balance),
             "currency": self.currency,
             "price_per_part": float(self.price_per_part),
+            "allowed_ips": [str(network) for network in self.allowed_ips],
+            "denied_ips": [str(network) for network in self.denied_ips],
+            "report_url": self.report_url,
         }
+
+
+def _networks(value: Any, name: str) -> tuple[IPNetwork, ...]:
+    """Addresses or CIDR blocks (`127.0.0.1`, `10.0.0.0/8`, `::1`) from a list."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"{name} must be a list of addresses or CIDR blocks")
+    try:
+        return tuple(ipaddress.ip_network(str(item).strip(), strict=False) for item in value)
+    except ValueError as problem:
+        raise ValueError(f"{name}: {problem}") from None
 
 
 def amount(value: Any, name: str) -> Decimal:

@@ -81,8 +81,19 @@ class Backend:
 
     # sending
 
-    def submit(self, account: Account, dialect: str, submissions: Sequence[Submission]) -> list[Message]:
-        """Accept (or reject) one message per destination; the reply shows each one's status."""
+    def submit(
+        self,
+        account: Account,
+        dialect: str,
+        submissions: Sequence[Submission],
+        *,
+        new_id: Callable[[], str] | None = None,
+    ) -> list[Message]:
+        """Accept (or reject) one message per destination; the reply shows each one's status.
+
+        A message without a client-given id gets `new_id()`, or a UUID: dialects whose ids have
+        another form (quicktel's decimal push_id) pass their own.
+        """
         self.tick()
         stamp = self.clock.timestamp()
         now = datetime.fromtimestamp(stamp, timezone.utc)
@@ -90,7 +101,7 @@ class Backend:
         messages = []
         seen_ids: set[str] = set()
         for submission in submissions:
-            message = self._new_message(account, dialect, submission, profiles, now, seen_ids)
+            message = self._new_message(account, dialect, submission, profiles, now, seen_ids, new_id)
             messages.append(message)
         self.store.add_messages(messages)
         for message in messages:
@@ -100,7 +111,8 @@ class Backend:
                 # The clock's own float, not `now` (rounded to microseconds): a send due "now" must
                 # not fall a fraction of a microsecond after the clock.
                 due = stamp if message.send_at is None else message.send_at.timestamp()
-                self.store.schedule(due, "send", message.id)
+                assert message.outcome is not None
+                self.store.schedule(due + message.outcome.queued, "send", message.id)
         return messages
 
     def _new_message(
@@ -111,6 +123,7 @@ class Backend:
         profiles: dict[str, Any],
         now: datetime,
         seen_ids: set[str],
+        new_id: Callable[[], str] | None,
     ) -> Message:
         text = submission.text
         if text is not None and submission.transliteration:
@@ -131,6 +144,8 @@ class Backend:
                     single_shift=submission.single_shift,
                     locking_shift=submission.locking_shift,
                     profile=profile,
+                    # A profile that travels as UCS-2 (unified's Unicode types) counts so, whatever the text.
+                    encoding=Encoding.UCS2 if profile.encoding is Encoding.UCS2 else None,
                 )
                 encoding, units, parts = counted.encoding.value, counted.units, counted.segments
             except TooManyParts:
@@ -143,7 +158,7 @@ class Backend:
             client_id = None
         if client_id:
             seen_ids.add(client_id)
-        decision = self.rules.decide(submission.to, dialect, account.name)
+        decision = self.rules.decide(submission.to, dialect, account.name, text)
         outcome = decision.outcome
         if rejection is None and outcome.status.group_name == "REJECTED":
             rejection = outcome.status.name
@@ -151,7 +166,7 @@ class Backend:
         send_at = submission.send_at if submission.send_at and submission.send_at > now else None
         network = numbering.lookup(submission.to)
         message = Message(
-            id=client_id or str(uuid.uuid4()),
+            id=client_id or (new_id() if new_id is not None else str(uuid.uuid4())),
             account=account.name,
             dialect=dialect,
             to=submission.to,
@@ -176,6 +191,7 @@ class Backend:
             outcome=outcome,
             mcc_mnc=None if network is None else network.mcc_mnc,
             options={**submission.options, "client_id": bool(client_id)},
+            client_ref=submission.client_ref,
         )
         message.history.append(StatusChange(now, message.status, message.error))
         if rejection is None and not account.charge(message.price):
@@ -331,6 +347,27 @@ class Backend:
 
         found = _newest_first(self.store.messages(accept))
         return found if filters.limit is None else found[: filters.limit]
+
+    def message(self, account: Account, dialect: str, message_id: str) -> Message | None:
+        """One of the account's messages sent through `dialect`, by id; None for anyone else's."""
+        self.tick()
+        message = self.store.message(message_id)
+        if message is None or message.account != account.name or message.dialect != dialect:
+            return None
+        return message
+
+    def by_client_ref(self, account: Account, dialect: str, ref: str) -> list[Message]:
+        """The account's messages sent through `dialect` with this client reference, oldest first."""
+        self.tick()
+        return self.store.by_client_ref(account.name, dialect, ref)
+
+    def delete_message(self, message_id: str) -> Message | None:
+        """The account holder deletes a message: it stays known, but its report is gone for good."""
+        self.tick()
+        message = self.store.message(message_id)
+        if message is not None:
+            message.deleted = True
+        return message
 
     def balance(self, account: Account) -> tuple[Decimal, str]:
         return account.balance, account.currency

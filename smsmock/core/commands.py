@@ -19,6 +19,9 @@ class Submission:
     text: str | None = None
     binary_hex: str | None = None
     message_id: str | None = None
+    """A client-given message id: it becomes the message's id, and a reused one is refused."""
+    client_ref: str | None = None
+    """A client's own reference the dialect looks the message up by later (not unique, not the id)."""
     bulk_id: str | None = None
     send_at: datetime | None = None
     validity_minutes: int | None = None

@@ -25,6 +25,10 @@ class Outcome:
     error: Error
     after: float
     rule: str
+    code: int | None = None
+    """A dialect's own code the message is refused with at submission (unified 1028 spam, ...)."""
+    queued: float = 0.0
+    """Seconds the message waits in the provider's queue before it is sent."""
 
 
 @dataclass(slots=True)
@@ -59,6 +63,10 @@ class Message:
     mcc_mnc: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     """Dialect-specific request details worth keeping (flash, language, data coding, ...)."""
+    client_ref: str | None = None
+    """The client's own reference a dialect finds the message by (quicktel sms_id, sendsms ref)."""
+    deleted: bool = False
+    """Deleted by the account holder (through the control API): its report is gone."""
     history: list[StatusChange] = field(default_factory=list)
 
     @property
@@ -94,6 +102,8 @@ class Message:
             "expiresAt": _iso(self.expires_at),
             "notifyUrl": self.notify_url,
             "callbackData": self.callback_data,
+            "clientRef": self.client_ref,
+            "deleted": self.deleted,
             "mccMnc": self.mcc_mnc,
             "outcome": None
             if self.outcome is None
@@ -102,6 +112,8 @@ class Message:
                 "error": self.outcome.error.name,
                 "after": self.outcome.after,
                 "rule": self.outcome.rule,
+                "code": self.outcome.code,
+                "queued": self.outcome.queued,
             },
             "options": self.options,
             "history": [

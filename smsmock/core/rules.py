@@ -17,7 +17,20 @@ from smsmock.core.vocabulary import NO_ERROR, vocabulary
 from smsmock.resources import SafeLoader, load_fixture
 
 DEFAULT_AFTER = 3.0
-_RULE_FIELDS = {"name", "to", "dialect", "account", "status", "error", "after", "ported_to", "roaming_in"}
+_RULE_FIELDS = {
+    "name",
+    "to",
+    "text",
+    "dialect",
+    "account",
+    "status",
+    "error",
+    "after",
+    "queued",
+    "code",
+    "ported_to",
+    "roaming_in",
+}
 
 
 class RuleError(ValueError):
@@ -35,16 +48,25 @@ class Rule:
     account: str | None = None
     ported_to: str | None = None
     roaming_in: str | None = None
+    text: re.Pattern[str] | None = None
+    """A pattern searched for in the message text; a rule with one never matches a message without text."""
+    code: int | None = None
+    """The dialect's own code the message is refused with at submission."""
+    queued: float = 0.0
     literal: str | None = None
     """The one number the pattern matches, when it is a plain digit string."""
     fixed: Outcome | None = None
     """The outcome, when `status` and `error` name no group of the pattern: worked out once, at load."""
 
-    def matches(self, number: str, dialect: str, account: str) -> dict[str, str | None] | None:
-        """The pattern's named groups when the rule applies to this number, else None."""
+    def matches(
+        self, number: str, dialect: str, account: str, text: str | None = None
+    ) -> dict[str, str | None] | None:
+        """The pattern's named groups when the rule applies to this number (and text), else None."""
         if self.dialect is not None and self.dialect != dialect:
             return None
         if self.account is not None and self.account != account:
+            return None
+        if self.text is not None and (text is None or self.text.search(text) is None):
             return None
         if self.pattern is None:
             return {}
@@ -98,10 +120,10 @@ class OutcomeRules:
         except RuleError as exc:
             raise RuleError(f"{path}: {exc}") from exc
 
-    def decide(self, number: str, dialect: str, account: str) -> Decision:
+    def decide(self, number: str, dialect: str, account: str, text: str | None = None) -> Decision:
         digits = normalise_number(number)
         for rule in (*self.rules, self.default):
-            groups = rule.matches(digits, dialect, account)
+            groups = rule.matches(digits, dialect, account, text)
             if groups is not None:
                 outcome = rule.fixed or _outcome(rule, groups)
                 return Decision(outcome, rule.ported_to, rule.roaming_in)
@@ -112,9 +134,14 @@ class OutcomeRules:
             {
                 "name": rule.name,
                 "to": None if rule.pattern is None else rule.pattern.pattern,
+                "text": None if rule.text is None else rule.text.pattern,
+                "dialect": rule.dialect,
+                "account": rule.account,
                 "status": rule.status,
                 "error": rule.error,
                 "after": rule.after,
+                "queued": rule.queued,
+                "code": rule.code,
             }
             for rule in (*self.rules, self.default)
         ]
@@ -142,22 +169,32 @@ def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
             pattern = re.compile(str(entry["to"]))
         except re.error as exc:
             raise RuleError(f"{where}: `to` is not a regular expression: {exc}") from exc
-    elif needs_pattern and entry.get("dialect") is None and entry.get("account") is None:
-        raise RuleError(f"{where}: a rule needs `to`, `dialect` or `account`")
+    elif needs_pattern and all(entry.get(name) is None for name in ("dialect", "account", "text")):
+        raise RuleError(f"{where}: a rule needs `to`, `text`, `dialect` or `account`")
+    text = None
+    if entry.get("text") is not None:
+        try:
+            text = re.compile(str(entry["text"]))
+        except re.error as exc:
+            raise RuleError(f"{where}: `text` is not a regular expression: {exc}") from exc
     if "status" not in entry:
         raise RuleError(f"{where}: `status` is required")
-    try:
-        after = float(entry.get("after", DEFAULT_AFTER))
-    except (TypeError, ValueError) as exc:
-        raise RuleError(f"{where}: `after` must be a number of seconds") from exc
-    if not math.isfinite(after) or after < 0:
-        raise RuleError(f"{where}: `after` must be a number of seconds, not negative")
+    after, queued = _seconds(entry, "after", DEFAULT_AFTER, where), _seconds(entry, "queued", 0.0, where)
+    code = entry.get("code")
+    if code is not None:
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise RuleError(f"{where}: `code` must be a whole number, one of the dialect's own codes")
+        if entry.get("dialect") is None:
+            raise RuleError(f"{where}: a rule with `code` needs `dialect`: codes differ between dialects")
     rule = Rule(
         name=str(entry.get("name") or where),
         pattern=pattern,
         status=str(entry["status"]),
         error=str(entry.get("error", NO_ERROR)),
         after=after,
+        text=text,
+        code=code,
+        queued=queued,
         dialect=entry.get("dialect"),
         account=entry.get("account"),
         ported_to=None if entry.get("ported_to") is None else str(entry["ported_to"]),
@@ -184,9 +221,23 @@ def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
                 lookup(key)
             except KeyError as exc:
                 raise RuleError(f"{where}: {exc.args[0]}") from exc
+    if code is not None and "{" not in rule.status and words.status(rule.status).group_name != "REJECTED":
+        raise RuleError(
+            f"{where}: a rule with `code` refuses the message, so its status must be a REJECTED one"
+        )
     if "{" not in rule.status + rule.error:
         rule = replace(rule, fixed=_outcome(rule, {}))
     return rule
+
+
+def _seconds(entry: Mapping[str, Any], name: str, default: float, where: str) -> float:
+    try:
+        value = float(entry.get(name, default))
+    except (TypeError, ValueError) as exc:
+        raise RuleError(f"{where}: `{name}` must be a number of seconds") from exc
+    if not math.isfinite(value) or value < 0:
+        raise RuleError(f"{where}: `{name}` must be a number of seconds, not negative")
+    return value
 
 
 def _outcome(rule: Rule, groups: Mapping[str, str | None]) -> Outcome:
@@ -203,4 +254,4 @@ def _outcome(rule: Rule, groups: Mapping[str, str | None]) -> Outcome:
         error = words.error(error_key)
     except KeyError:
         error = words.error("EC_UNKNOWN_ERROR")
-    return Outcome(status, error, rule.after, rule.name)
+    return Outcome(status, error, rule.after, rule.name, rule.code, rule.queued)

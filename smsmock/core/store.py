@@ -34,6 +34,7 @@ class Store(Protocol):
     def message(self, message_id: str) -> Message | None: ...
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]: ...
     def has_client_id(self, account: str, message_id: str) -> bool: ...
+    def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]: ...
     def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None: ...
     def pop_due(self, now: float) -> list[Event]: ...
     def next_due(self) -> float | None: ...
@@ -63,6 +64,7 @@ class MemoryStore:
         with self._lock:
             self._messages: dict[str, Message] = {}
             self._client_ids: set[tuple[str, str]] = set()
+            self._client_refs: dict[tuple[str, str, str], list[str]] = {}
             # (due, seq, event): tuples compare in C, the dataclass's generated __lt__ would not.
             self._events: list[tuple[float, int, Event]] = []
             self._reports: dict[Queue, deque[str]] = {}
@@ -78,6 +80,9 @@ class MemoryStore:
                 self._messages[message.id] = message
                 if message.options.get("client_id"):
                     self._client_ids.add((message.account, message.id))
+                if message.client_ref is not None:
+                    key = (message.account, message.dialect, message.client_ref)
+                    self._client_refs.setdefault(key, []).append(message.id)
 
     def message(self, message_id: str) -> Message | None:
         return self._messages.get(message_id)
@@ -89,6 +94,12 @@ class MemoryStore:
 
     def has_client_id(self, account: str, message_id: str) -> bool:
         return (account, message_id) in self._client_ids or message_id in self._messages
+
+    def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]:
+        """The account's messages of a dialect that carry this client reference, oldest first."""
+        with self._lock:
+            ids = list(self._client_refs.get((account, dialect, ref), ()))
+        return [self._messages[message_id] for message_id in ids]
 
     # due events
 
@@ -132,7 +143,7 @@ class MemoryStore:
             while pending:
                 message_id = pending.popleft()
                 message = self._messages.get(message_id)
-                if message is None:
+                if message is None or message.deleted:
                     continue
                 if len(taken) < limit and accept(message):
                     taken.append(message)

@@ -53,6 +53,8 @@ class Shortlink:
     ok_spelling = "OK"
     sender_id = family.SENDER_ID
     phone_number = family.PHONE_NUMBER
+    fault_codes: frozenset[int] = frozenset()
+    """The family answers errors by HTTP status: a fault's `status` does what a code would."""
     send_roots: ClassVar[dict[str, str]] = {
         "send_text_single": "SMSResponse",
         "send_text_multi": "SendSMSResponse",
@@ -103,8 +105,11 @@ class Shortlink:
                 payload, violations = self._read_params(operation, request)
             answer = self._handlers[operation](operation, payload, account, backend)
         except BadRequest as problem:
-            return self.error_reply(problem, wire), violations
+            return self.error_reply(problem, wire), problem.violations or violations
         return self._render(operation, answer, wire), violations
+
+    def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
+        raise LookupError(f"{self.name} has no error codes of its own to inject")
 
     def _authenticate(self, request: Request, backend: Backend) -> Account:
         credentials = basic_credentials(request.headers.get("Authorization"))
@@ -123,13 +128,19 @@ class Shortlink:
                 "General error: Content-Type must be application/json or application/xml"
                 + (f", not {given!r}" if given else " and is missing")
             )
-        if request_format == "json":
-            payload = parse_json(raw)
-            conforms = fastcheck.conforms(self.name, operation, "request", "json", payload)
-            violations = [] if conforms else validate(self.name, operation, "request", raw, JSON)
+        media = JSON if request_format == "json" else XML
+        try:
+            if request_format == "json":
+                payload = parse_json(raw)
+            else:
+                payload = element_value(parse_xml_tree(raw), _LISTS)
+        except BadRequest as problem:
+            problem.violations = validate(self.name, operation, "request", raw, media)
+            raise
+        if request_format == "json" and fastcheck.conforms(self.name, operation, "request", "json", payload):
+            violations = []
         else:
-            payload = element_value(parse_xml_tree(raw), _LISTS)
-            violations = validate(self.name, operation, "request", raw, XML)
+            violations = validate(self.name, operation, "request", raw, media)
         self._refuse(violations)
         return payload, violations
 
@@ -160,7 +171,7 @@ class Shortlink:
                 violation.location
             ):
                 continue
-            raise BadRequest(f"General error: {violation}")
+            raise BadRequest(f"General error: {violation}", violations=violations)
 
     # sending
 

@@ -12,7 +12,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
-from smsmock.contracts.validation import parse_xml
+from smsmock.contracts.validation import Violation, parse_xml
 
 JSON = "application/json"
 XML = "application/xml"
@@ -23,10 +23,19 @@ TEXT = "text/plain"
 class BadRequest(Exception):
     """A request the dialect answers with its documented error; the message says what is wrong."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        code: str | None = None,
+        violations: list[Violation] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.violations = violations or []
+        """What the refused request breaks of its contract, for the journal."""
 
 
 @dataclass(slots=True)
@@ -38,6 +47,9 @@ class Reply:
     body: bytes
     operation: str
     headers: list[tuple[str, str]] = field(default_factory=list)
+    request_operation: str | None = None
+    """What the request turned out to be, where its path alone does not tell: a unified request with
+    date/time on /bulksms/bulksms is `schedule`, quicktel's one path serves two requests."""
 
 
 def media_type(header: str | None) -> str:

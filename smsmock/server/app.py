@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -16,14 +17,20 @@ from smsmock.contracts.journal import Journal
 from smsmock.core.accounts import Accounts
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.clock import Clock
+from smsmock.dialects import Dialect
 from smsmock.dialects.qikli import Qikli
+from smsmock.dialects.quicktel import Quicktel
+from smsmock.dialects.sendsms import Sendsms
 from smsmock.dialects.shortlink import Shortlink
+from smsmock.dialects.unified import Unified
 from smsmock.dialects.wire import BadRequest, Reply
 from smsmock.server.config import MockConfig
 from smsmock.server.control import CONTROL_PREFIX, Control
 from smsmock.server.faults import Faults
 from smsmock.server.webhooks import WebhookSender
 
+DIALECTS = (Shortlink, Qikli, Unified, Quicktel, Sendsms)
+"""Every dialect the mock serves, all at once, each at its documented paths."""
 TICK_INTERVAL = 0.2
 """Seconds between the background checks for due events (deliveries, callbacks) on the real clock."""
 _JOURNALED_HEADERS = ("Content-Type", "Accept", "Authorization", "User-Agent")
@@ -40,7 +47,8 @@ class MockApp:
         )
         self.journal = Journal(self.config.journal_size)
         self.faults = Faults()
-        self.dialects = {dialect.name: dialect for dialect in (Shortlink(), Qikli())}
+        dialects: list[Dialect] = [kind() for kind in DIALECTS]
+        self.dialects = {dialect.name: dialect for dialect in dialects}
         self.webhooks = WebhookSender(self.backend, self._render_callback)
         self.backend.notifier = self.webhooks
         self.control = Control(self)
@@ -56,6 +64,8 @@ class MockApp:
             for path, methods, operation in dialect.routes()
             for method in methods
         }
+        self.pause: Callable[[float], None] = time.sleep
+        """How a delay fault holds a request; the in-process transport stands in its own."""
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -68,6 +78,9 @@ class MockApp:
         return {
             "shortlink": f"{root}/restapi",
             "qikli": root,
+            "unified": f"{root}/bulksms",
+            "quicktel": f"{root}/quicktel/xml",
+            "sendsms": f"{root}/api/sms",
             "control": f"{root}{CONTROL_PREFIX}",
         }
 
@@ -118,9 +131,12 @@ class MockApp:
                 return _json(problem.code or 500, {"error": problem.name, "message": problem.description})
         fault = self.faults.take(request.method, request.path, dialect_name, operation)
         if fault is not None and fault.delay:
-            time.sleep(fault.delay)  # the fault asked for a slow server
+            self.pause(fault.delay)  # the fault asked for a slow server
         dialect = self.dialects[dialect_name]
-        reply, violations = dialect.handle(operation, request, self.backend)
+        if fault is not None and fault.code is not None and fault.code in dialect.fault_codes:
+            reply, violations = dialect.fault_reply(operation, request, fault.code), []
+        else:
+            reply, violations = dialect.handle(operation, request, self.backend)
         response = Response(reply.body, status=reply.status, content_type=reply.content_type)
         response.headers.extend(reply.headers)
         if fault is not None:
@@ -128,7 +144,7 @@ class MockApp:
         self.journal.record(
             at=self.clock.now(),
             dialect=dialect_name,
-            operation=operation,
+            operation=reply.request_operation or operation,
             method=request.method,
             path=request.path,
             query=request.query_string.decode("latin-1"),

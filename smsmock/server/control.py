@@ -36,6 +36,7 @@ class Control:
             ("GET", "health"): lambda request, rest: {"status": "ok"},
             ("GET", "messages"): self._http_messages,
             ("GET", "messages/*"): lambda request, rest: self.message(rest[0]),
+            ("DELETE", "messages/*"): lambda request, rest: self.delete_message(rest[0]),
             ("POST", "inbound"): lambda request, rest: self.inject_inbound(**_inbound_fields(request)),
             ("GET", "clock"): lambda request, rest: self.clock(),
             ("POST", "clock/advance"): lambda request, rest: self.advance(
@@ -125,6 +126,13 @@ class Control:
             raise ControlError(f"no message {message_id!r}", status=404)
         return {**found.as_dict(), "webhooks": self.webhook_attempts(message_id)}
 
+    def delete_message(self, message_id: str) -> dict[str, Any]:
+        """Delete a message as its account holder would in the provider's panel: its report is gone."""
+        found = self.app.backend.delete_message(message_id)
+        if found is None:
+            raise ControlError(f"no message {message_id!r}", status=404)
+        return found.as_dict()
+
     def webhook_attempts(self, message_id: str | None = None) -> list[dict[str, Any]]:
         return [attempt.as_dict() for attempt in self.app.backend.store.attempts(message_id)]
 
@@ -143,7 +151,7 @@ class Control:
         """A mobile-originated message from `sender` to `to`, waiting to be pulled once."""
         if dialect not in self.app.dialects:
             raise ControlError(f"unknown dialect {dialect!r}; expected one of {', '.join(self.app.dialects)}")
-        owner = self._account(account)
+        owner = self.account(account)
         message = self.app.backend.inject_inbound(
             owner,
             dialect,
@@ -236,7 +244,7 @@ class Control:
         return account.as_dict()
 
     def set_balance(self, name: str, balance: Any) -> dict[str, Any]:
-        account = self._account(name)
+        account = self.account(name)
         if balance is None:
             raise ControlError("balance is required")
         account.balance = amount(balance, "balance")
@@ -249,7 +257,7 @@ class Control:
             raise ControlError(str(problem)) from None
         return self.app.backend.rules.as_list()
 
-    def _account(self, name: str | None) -> Account:
+    def account(self, name: str | None = None) -> Account:
         accounts = self.app.backend.accounts
         # Without a name: the account called "default", else the first one configured.
         found = accounts.get(name) if name else accounts.get("default") or accounts.all()[0]
@@ -260,6 +268,15 @@ class Control:
     # faults
 
     def add_fault(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        dialect = spec.get("dialect")
+        if dialect is not None and dialect not in self.app.dialects:
+            raise ControlError(f"unknown dialect {dialect!r}; expected one of {', '.join(self.app.dialects)}")
+        code = spec.get("code")
+        if isinstance(code, int) and not isinstance(code, bool) and dialect is not None:
+            codes = self.app.dialects[dialect].fault_codes
+            if code not in codes:
+                offered = ", ".join(str(item) for item in sorted(codes)) or "none"
+                raise ControlError(f"{dialect} has no error code {code!r} to inject; its codes: {offered}")
         return self.app.faults.add(spec).as_dict()
 
     def clear_faults(self, fault_id: int | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Faults injected for matching requests: a delay, an HTTP status, a dropped connection, a bad body."""
+"""Faults injected for matching requests: a delay, an HTTP status, a dropped connection, a bad body,
+or one of a dialect's own error codes (unified 1710, sendsms 400, ...)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ACTIONS = ("delay", "status", "drop", "malformed")
+ACTIONS = ("delay", "status", "drop", "malformed", "code")
 MAX_DELAY = 600.0
 """The longest delay a fault may ask for: a request held longer only ties up a server thread."""
 
@@ -25,6 +26,8 @@ class Fault:
     status: int | None
     drop: bool
     malformed: bool
+    code: int | None
+    """A dialect's own error code the request is answered with; nothing is sent."""
     remaining: int | None
     """How many more requests it applies to; None until cleared."""
 
@@ -47,6 +50,7 @@ class Fault:
             "status": self.status,
             "drop": self.drop,
             "malformed": self.malformed,
+            "code": self.code,
             "remaining": self.remaining,
         }
 
@@ -61,8 +65,14 @@ class Faults:
         unknown = set(spec) - {"path", "method", "dialect", "operation", "times", *ACTIONS}
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-        if not any(spec.get(action) for action in ACTIONS):
+        if not any(spec.get(action) not in (None, False, 0) for action in ACTIONS):
             raise ValueError(f"a fault needs one of {', '.join(ACTIONS)}")
+        code = spec.get("code")
+        if code is not None:
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise ValueError("code must be a whole number, one of the dialect's error codes")
+            if not spec.get("dialect"):
+                raise ValueError("a fault with a code needs a dialect: codes differ between dialects")
         status = spec.get("status")
         if status is not None and not (
             isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
@@ -88,6 +98,7 @@ class Faults:
             status=status,
             drop=bool(spec.get("drop")),
             malformed=bool(spec.get("malformed")),
+            code=code,
             remaining=times,
         )
         with self._lock:
