@@ -7,3 +7,6 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci")
+
+# `pytester` runs the pytest plugin's own tests in throwaway projects.
+pytest_plugins = ["pytester"]

@@ -1,10 +1,21 @@
-"""Hypothesis strategies for SMS texts, composable and shrinking towards short, plain examples."""
+"""Hypothesis strategies for SMS clients' inputs and their providers' answers.
+
+Texts by encoding class and by exact length or part count (with the characters that cost two units
+placed on a part boundary), numbers, sender ids, binary payloads, request bodies generated from the
+contracts, and provider outcomes. Each one is composable and shrinks towards short, plain examples.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
 
-from smsmock.encoding import Charset, charset_for, default_charset
+from smsmock.encoding import Charset, Encoding, charset_for, default_charset
+
+SINGLE_UNITS = {Encoding.GSM7: 160, Encoding.UCS2: 70}
+PART_UNITS = {Encoding.GSM7: 153, Encoding.UCS2: 67}
+"""What one message holds, and each part of a concatenated one, in septets or UTF-16 units."""
 
 
 def _alphabet(chars: set[str]) -> st.SearchStrategy[str]:
@@ -85,4 +96,207 @@ def sms_texts(max_size: int = 400) -> st.SearchStrategy[str]:
         gsm_texts(max_size=max_size),
         ucs2_texts(max_size=max_size // 2),
         ucs2_texts(astral=True, max_size=max_size // 2),
+    )
+
+
+# exact lengths, part counts and boundaries
+
+
+def texts_of_length(
+    units: int, encoding: Encoding | str = Encoding.GSM7, *, wide: bool = True
+) -> st.SearchStrategy[str]:
+    """Texts of exactly `units` septets (GSM7) or UTF-16 units (UCS2).
+
+    With `wide`, characters that cost two units (GSM extension characters, astral characters) are
+    mixed in; a UCS-2 text always holds at least one character GSM cannot carry.
+    """
+    encoding = Encoding(encoding)
+    if encoding is Encoding.GSM7:
+        narrow, double = gsm_basic_chars(), gsm_extension_chars()
+    elif encoding is Encoding.UCS2:
+        narrow, double = st.one_of(gsm_basic_chars(), non_gsm_chars()), astral_chars()
+    else:
+        raise ValueError("texts are GSM7 or UCS2; binary payloads come from binary_payloads()")
+
+    forced = encoding is Encoding.UCS2 and units > 0
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        left = units - forced
+        doubles = draw(st.lists(double, max_size=left // 2)) if wide else []
+        size = left - 2 * len(doubles)
+        chars = draw(st.lists(narrow, min_size=size, max_size=size))
+        for char in doubles:
+            chars.insert(draw(st.integers(0, len(chars))), char)
+        if forced:
+            # One character GSM cannot carry makes the text UCS-2 whatever the others are.
+            chars.insert(draw(st.integers(0, len(chars))), draw(non_gsm_chars()))
+        return "".join(chars)
+
+    return build()
+
+
+def texts_with_parts(parts: int, encoding: Encoding | str = Encoding.GSM7) -> st.SearchStrategy[str]:
+    """Texts that travel as exactly `parts` parts, of one-unit characters only."""
+    encoding = Encoding(encoding)
+    if parts < 1:
+        raise ValueError("a message has at least one part")
+    single, per_part = SINGLE_UNITS[encoding], PART_UNITS[encoding]
+    low, high = (1, single) if parts == 1 else (per_part * (parts - 1) + 1, per_part * parts)
+    if parts == 2:
+        low = single + 1
+    return st.integers(low, high).flatmap(lambda units: texts_of_length(units, encoding, wide=False))
+
+
+def boundary_lengths(encoding: Encoding | str = Encoding.GSM7, max_parts: int = 6) -> st.SearchStrategy[int]:
+    """Lengths where part counts change: 160/161 and 153·k±1 (GSM7), 70/71 and 67·k±1 (UCS2)."""
+    encoding = Encoding(encoding)
+    single, per_part = SINGLE_UNITS[encoding], PART_UNITS[encoding]
+    around_parts = st.integers(2, max_parts).flatmap(
+        lambda k: st.sampled_from([per_part * k - 1, per_part * k, per_part * k + 1])
+    )
+    return st.one_of(st.sampled_from([single - 1, single, single + 1]), around_parts)
+
+
+def boundary_texts(encoding: Encoding | str = Encoding.GSM7, max_parts: int = 6) -> st.SearchStrategy[str]:
+    """Texts at a part boundary, half of them with a two-unit character across it.
+
+    An extension character (escape + code) or a surrogate pair is never split between parts, so
+    the one placed across a boundary moves to the next part: the count a client works out by
+    dividing the length goes wrong exactly there.
+    """
+    encoding = Encoding(encoding)
+    double = gsm_extension_chars() if encoding is Encoding.GSM7 else astral_chars()
+
+    @st.composite
+    def straddling(draw: st.DrawFn) -> str:
+        k = draw(st.integers(2, max_parts))
+        boundary = PART_UNITS[encoding] * (k - 1)
+        before = draw(texts_of_length(boundary - 1, encoding, wide=False))
+        after = draw(texts_of_length(draw(st.integers(0, PART_UNITS[encoding])), Encoding.GSM7, wide=False))
+        return before + draw(double) + after
+
+    plain = boundary_lengths(encoding, max_parts).flatmap(lambda units: texts_of_length(units, encoding))
+    return st.one_of(plain, straddling())
+
+
+# numbers, senders and binary payloads
+
+
+def phone_numbers(
+    *, plus: bool | None = None, min_digits: int = 8, max_digits: int = 15
+) -> st.SearchStrategy[str]:
+    """International numbers (country code first, no leading 0); `plus` None mixes `+` in or not."""
+    digits = st.tuples(
+        st.sampled_from("123456789"), st.text("0123456789", min_size=min_digits - 1, max_size=max_digits - 1)
+    ).map("".join)
+    prefix = st.just("+") if plus else st.just("") if plus is False else st.sampled_from(["", "+"])
+    return st.tuples(prefix, digits).map("".join)
+
+
+def invalid_phone_numbers() -> st.SearchStrategy[str]:
+    """Numbers no provider accepts: national (leading 0), too short or long, letters, empty."""
+    return st.one_of(
+        st.just(""),
+        st.text("0123456789", min_size=1, max_size=2),
+        st.text("0123456789", min_size=16, max_size=20).map(lambda digits: "9" + digits),
+        st.text("0123456789", min_size=7, max_size=12).map(lambda digits: "0" + digits),
+        st.tuples(st.text("0123456789", min_size=4, max_size=8), st.sampled_from("abcXYZ-.#")).map("".join),
+    )
+
+
+def sender_ids(kind: str | None = None) -> st.SearchStrategy[str]:
+    """Valid senders: alphanumeric (1-11 of A-Z a-z 0-9, starting with a letter) or numeric (3-15 digits)."""
+    alphanumeric = st.tuples(
+        st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", max_size=10),
+    ).map("".join)
+    numeric = phone_numbers(plus=False, min_digits=3, max_digits=15)
+    if kind == "alphanumeric":
+        return alphanumeric
+    if kind == "numeric":
+        return numeric
+    return st.one_of(alphanumeric, numeric)
+
+
+def invalid_sender_ids() -> st.SearchStrategy[str]:
+    """Senders networks refuse: empty, alphanumeric over 11, numeric over 18, characters outside ASCII."""
+    return st.one_of(
+        st.just(""),
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=12, max_size=20),
+        st.text("0123456789", min_size=19, max_size=24).map(lambda digits: "1" + digits),
+        st.tuples(st.text("ABC", min_size=1, max_size=5), st.sampled_from("ÄÖü€é😀")).map("".join),
+    )
+
+
+def binary_payloads(max_parts: int = 3) -> st.SearchStrategy[bytes]:
+    """Raw octets for a binary message: up to `max_parts` parts of 134 octets (140 in one)."""
+    return st.binary(min_size=1, max_size=140 if max_parts == 1 else 134 * max_parts)
+
+
+# request bodies and provider outcomes
+
+
+def request_bodies(dialect: str, operation: str, wire: str = "json") -> st.SearchStrategy[Any]:
+    """Bodies (or query parameters, wire="params") that meet a request contract, from its schema."""
+    from hypothesis_jsonschema import from_schema
+
+    from smsmock.contracts.catalog import inlined_schema
+
+    return from_schema(inlined_schema(dialect, operation, "request", wire))
+
+
+def statuses() -> st.SearchStrategy[Any]:
+    """Every documented delivery status of the shortlink family (the core's vocabulary)."""
+    from smsmock.core.vocabulary import vocabulary
+
+    return st.sampled_from(sorted(vocabulary().statuses.values(), key=lambda status: status.id))
+
+
+def gsm_errors() -> st.SearchStrategy[Any]:
+    """Every documented GSM error."""
+    from smsmock.core.vocabulary import vocabulary
+
+    return st.sampled_from(sorted(vocabulary().errors.values(), key=lambda error: error.id))
+
+
+def outcome_rules(to: str) -> st.SearchStrategy[dict[str, Any]]:
+    """An outcome rule file giving `to` one documented final status and error, for `smsmock.rules()`."""
+    final = statuses().filter(lambda status: status.group_name not in ("ACCEPTED", "PENDING"))
+    return st.tuples(final, gsm_errors(), st.integers(0, 60)).map(
+        lambda chosen: {
+            "default": {"status": "DELIVERED_TO_HANDSET"},
+            "rules": [
+                {
+                    "name": "chosen",
+                    "to": to,
+                    "status": chosen[0].name,
+                    "error": chosen[1].name,
+                    "after": chosen[2],
+                }
+            ],
+        }
+    )
+
+
+def error_codes(dialect: str) -> st.SearchStrategy[int]:
+    """Every error code a dialect's faults can answer with (unified 1702-1732, sendsms 400-407, ...)."""
+    from smsmock.server.app import DIALECTS
+
+    kinds = {kind.name: kind for kind in DIALECTS}
+    if dialect not in kinds:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(kinds)}")
+    codes = sorted(kinds[dialect]().fault_codes)
+    if not codes:
+        raise ValueError(f"{dialect} answers errors by HTTP status; use http_faults()")
+    return st.sampled_from(codes)
+
+
+def http_faults() -> st.SearchStrategy[dict[str, Any]]:
+    """Faults a server shows a client: an error status, a dropped connection, a cut body, a delay."""
+    return st.one_of(
+        st.sampled_from([500, 502, 503, 504, 429]).map(lambda status: {"status": status}),
+        st.just({"drop": True}),
+        st.just({"malformed": True}),
+        st.floats(0.05, 2.0).map(lambda seconds: {"delay": round(seconds, 2)}),
     )
