@@ -205,13 +205,18 @@ def invalid_phone_numbers() -> st.SearchStrategy[str]:
     )
 
 
-def sender_ids(kind: str | None = None) -> st.SearchStrategy[str]:
-    """Valid senders: alphanumeric (1-11 of A-Z a-z 0-9, starting with a letter) or numeric (3-15 digits)."""
+def sender_ids(kind: str | None = None, *, min_size: int = 1) -> st.SearchStrategy[str]:
+    """Valid senders: alphanumeric (`min_size` to 11 of A-Z a-z 0-9, starting with a letter) or
+    numeric (3-14 digits); shortlink wants at least 3 alphanumeric characters."""
     alphanumeric = st.tuples(
         st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
-        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", max_size=10),
+        st.text(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            min_size=max(0, min_size - 1),
+            max_size=10,
+        ),
     ).map("".join)
-    numeric = phone_numbers(plus=False, min_digits=3, max_digits=15)
+    numeric = phone_numbers(plus=False, min_digits=3, max_digits=14)
     if kind == "alphanumeric":
         return alphanumeric
     if kind == "numeric":
@@ -280,16 +285,14 @@ def outcome_rules(to: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def error_codes(dialect: str) -> st.SearchStrategy[int]:
-    """Every error code a dialect's faults can answer with (unified 1702-1732, sendsms 400-407, ...)."""
+    """Every error code a dialect's faults can answer with (unified 1702-1732, sendsms 400-407,
+    shortlink and qikli the HTTP statuses 400 and 401 of their error body, ...)."""
     from smsmock.server.app import DIALECTS
 
     kinds = {kind.name: kind for kind in DIALECTS}
     if dialect not in kinds:
         raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(kinds)}")
-    codes = sorted(kinds[dialect]().fault_codes)
-    if not codes:
-        raise ValueError(f"{dialect} answers errors by HTTP status; use http_faults()")
-    return st.sampled_from(codes)
+    return st.sampled_from(sorted(kinds[dialect]().fault_codes))
 
 
 def http_faults() -> st.SearchStrategy[dict[str, Any]]:

@@ -418,7 +418,7 @@ def test_faults_are_cleared_by_delete(mock: MockServer) -> None:
         ({"code": 1715}, "needs a dialect"),
         ({"dialect": "unified", "code": "1715"}, "whole number"),
         ({"dialect": "klingon", "code": 1}, "unknown dialect"),
-        ({"dialect": "shortlink", "code": 500}, "shortlink has no error code 500"),
+        ({"dialect": "shortlink", "code": 500}, "no error code 500 to inject; its codes: 400, 401"),
         ({"dialect": "unified", "code": 1701}, "unified has no error code 1701"),
         ({"path": SINGLE}, "a fault needs one of"),
     ],
@@ -428,6 +428,19 @@ def test_a_fault_code_must_be_one_of_its_dialects_codes(mock: MockServer, spec: 
     assert refused.status == 400
     assert reason in refused.json()["message"]
     assert control(mock, "GET", "faults").json() == []
+
+
+@pytest.mark.parametrize(("code", "message_id"), [(400, "BAD_REQUEST"), (401, "UNAUTHORIZED")])
+def test_a_shortlink_code_fault_answers_the_familys_error(
+    mock: MockServer, code: int, message_id: str
+) -> None:
+    mock.control.add_fault({"dialect": "shortlink", "code": code, "times": 1})
+    refused = send_single(mock, "15550001001")
+    assert refused.status == code
+    assert refused.json()["requestError"]["serviceException"]["messageId"] == message_id
+    assert validate("shortlink", "error", "response", refused.body, refused.content_type) == []
+    assert mock.control.messages() == [], "a refused request sends nothing"
+    assert send_single(mock, "15550001001").status == 200
 
 
 # deleting a message

@@ -53,8 +53,8 @@ class Shortlink:
     ok_spelling = "OK"
     sender_id = family.SENDER_ID
     phone_number = family.PHONE_NUMBER
-    fault_codes: frozenset[int] = frozenset()
-    """The family answers errors by HTTP status: a fault's `status` does what a code would."""
+    fault_codes: frozenset[int] = frozenset({400, 401})
+    """The family's two error replies, by HTTP status: the General error and bad credentials."""
     send_roots: ClassVar[dict[str, str]] = {
         "send_text_single": "SMSResponse",
         "send_text_multi": "SendSMSResponse",
@@ -109,7 +109,15 @@ class Shortlink:
         return self._render(operation, answer, wire), violations
 
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
-        raise LookupError(f"{self.name} has no error codes of its own to inject")
+        """The family's error body with status `code`, in the format the request asked for."""
+        wire = reply_format(request.headers.get("Accept"), body_format(request.headers.get("Content-Type")))
+        if code == 401:
+            return self.error_reply(
+                BadRequest("Invalid login details", status=401, code="UNAUTHORIZED"), wire
+            )
+        return self.error_reply(
+            BadRequest("General error: the request was refused (an injected fault)"), wire
+        )
 
     def _authenticate(self, request: Request, backend: Backend) -> Account:
         credentials = basic_credentials(request.headers.get("Authorization"))

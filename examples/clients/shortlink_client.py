@@ -1,0 +1,77 @@
+"""A reference shortlink client, written the way a careful user writes one with requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass(frozen=True)
+class DestinationResult:
+    ok: bool
+    message_id: str | None
+    status: str
+    sms_count: int
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    results: dict[str, DestinationResult] = field(default_factory=dict)
+    bulk_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    message_id: str
+    status_group: str
+    error_name: str
+
+
+class ShortlinkClient:
+    """Sends text messages through /restapi/sms/1/text/multi and reads delivery reports once."""
+
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.auth = (username, password)
+        self.timeout = timeout
+
+    def send(self, sender: str, destinations: list[str], text: str) -> SendResult:
+        body = {"messages": [{"from": sender, "to": destinations, "text": text}]}
+        reply = self.session.post(f"{self.base_url}/sms/1/text/multi", json=body, timeout=self.timeout)
+        if reply.status_code != 200:
+            return SendResult(ok=False, error=_error_text(reply))
+        answer = reply.json()
+        results = {}
+        for entry in answer.get("messages", []):
+            group = entry["status"]["groupName"]
+            results[entry["to"]] = DestinationResult(
+                ok=group in ("ACCEPTED", "PENDING"),
+                message_id=entry.get("messageId"),
+                status=entry["status"]["name"],
+                sms_count=entry.get("smsCount", 0),
+            )
+        # bulkId comes only with several destinations (or a client-given one): never assume it.
+        return SendResult(
+            ok=any(result.ok for result in results.values()), results=results, bulk_id=answer.get("bulkId")
+        )
+
+    def fetch_reports(self, limit: int = 50) -> list[Report]:
+        reply = self.session.get(
+            f"{self.base_url}/sms/1/reports", params={"limit": limit}, timeout=self.timeout
+        )
+        reply.raise_for_status()
+        return [
+            Report(entry["messageId"], entry["status"]["groupName"], entry["error"]["name"])
+            for entry in reply.json().get("results", [])
+        ]
+
+
+def _error_text(reply: requests.Response) -> str:
+    try:
+        return reply.json()["requestError"]["serviceException"]["text"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {reply.status_code}"

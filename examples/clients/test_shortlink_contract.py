@@ -1,0 +1,29 @@
+"""The contract suite run against the reference shortlink client: every inherited property must hold."""
+
+from __future__ import annotations
+
+from shortlink_client import ShortlinkClient
+
+from smsmock.suite import Credentials, Outgoing, Sent, ShortlinkClientContract
+
+
+class TestShortlinkClient(ShortlinkClientContract):
+    transport = "inprocess"  # the client is built on requests
+    client_timeout = 5.0
+
+    def make_client(self, base_url: str, credentials: Credentials) -> ShortlinkClient:
+        return ShortlinkClient(
+            base_url, credentials.username, credentials.password, timeout=self.client_timeout
+        )
+
+    def send(self, client: ShortlinkClient, outgoing: Outgoing) -> Sent:
+        result = client.send(outgoing.sender, list(outgoing.destinations), outgoing.text)
+        counts = {entry.sms_count for entry in result.results.values()}
+        return Sent(
+            ok=result.ok,
+            accepted={to: entry.ok for to, entry in result.results.items()},
+            parts=counts.pop() if len(counts) == 1 else None,
+        )
+
+    def fetch_reports(self, client: ShortlinkClient) -> list[str]:
+        return [report.message_id for report in client.fetch_reports()]

@@ -1,0 +1,35 @@
+"""The client contract suite: property tests of a user's SMS client against a dialect's contract.
+
+```python
+from smsmock.suite import Outgoing, Sent, ShortlinkClientContract
+
+class TestMyClient(ShortlinkClientContract):
+    transport = "inprocess"  # the client is built on requests
+
+    def make_client(self, base_url, credentials):
+        return MyClient(base_url, credentials.username, credentials.password)
+
+    def send(self, client, outgoing):
+        result = client.send(outgoing.sender, list(outgoing.destinations), outgoing.text)
+        return Sent(ok=result.ok, accepted={to: r.ok for to, r in result.results.items()})
+
+    def fetch_reports(self, client):
+        return [report.message_id for report in client.fetch_reports()]
+```
+"""
+
+from smsmock.plugin.handle import Credentials
+from smsmock.suite.base import ClientContract, ContractFailure, ErrorReply, Outgoing, Sent
+from smsmock.suite.dialects import QikliClientContract, ShortlinkClientContract, UnifiedClientContract
+
+__all__ = [
+    "ClientContract",
+    "ContractFailure",
+    "Credentials",
+    "ErrorReply",
+    "Outgoing",
+    "QikliClientContract",
+    "Sent",
+    "ShortlinkClientContract",
+    "UnifiedClientContract",
+]

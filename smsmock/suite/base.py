@@ -1,0 +1,298 @@
+"""The client contract suite's frame: the adapter a user writes, and the properties every dialect shares.
+
+A user subclasses a dialect's contract class (`ShortlinkClientContract`, `UnifiedClientContract`, ...)
+in a `Test...` class and supplies three methods: `make_client`, `send`, and optionally
+`fetch_reports`. pytest then collects the inherited tests, which drive the client with generated
+inputs against the mock and check what the mock received and what the client reported.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smsmock import strategies
+from smsmock.contracts.catalog import document_section
+from smsmock.core.rules import normalise_number
+from smsmock.encoding import Encoding
+from smsmock.plugin.handle import Credentials, SmsMock
+
+SUITE_SETTINGS = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    deadline=None,
+)
+"""Each example resets the mock itself, so a function-scoped fixture is safe to share across examples;
+and every user's class runs the same inherited tests, with their own client behind `self`."""
+DELIVERED_SOON = {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}, "rules": []}
+"""Outcome rules for the properties that are not about outcomes: every number is delivered after 1 s."""
+STALL_MARGIN = 3.0
+"""Seconds the stall test waits beyond the client's own timeout before it calls the client hung."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message as the user means it: the sender, every destination, the text."""
+
+    sender: str
+    destinations: tuple[str, ...]
+    text: str
+
+
+@dataclass(slots=True)
+class Sent:
+    """What the client reported of a send, mapped by the adapter.
+
+    `ok` is the client's overall verdict. `accepted` says, per destination (as given in `Outgoing`),
+    whether the client reports it accepted; None when the client does not say. `parts` and `cost` are
+    the client's own count and price of one destination's message, where it exposes them.
+    """
+
+    ok: bool
+    accepted: dict[str, bool] | None = None
+    parts: int | None = None
+    cost: Decimal | None = None
+
+
+def texts() -> st.SearchStrategy[str]:
+    """Any text, and texts at part boundaries, where counting mistakes show."""
+    return st.one_of(
+        strategies.sms_texts(max_size=320),
+        strategies.boundary_texts(Encoding.GSM7, max_parts=3),
+        strategies.boundary_texts(Encoding.UCS2, max_parts=3),
+    ).filter(str.strip)
+
+
+class ContractFailure(AssertionError):
+    """A property the client broke, told like a bug report."""
+
+
+class ClientContract:
+    """The properties every dialect's suite checks; subclasses add the dialect's own."""
+
+    dialect: ClassVar[str]
+    transport: ClassVar[str] = "socket"
+    """`socket` (any HTTP client) or `inprocess` (clients built on requests: faster, no sockets)."""
+    client_timeout: ClassVar[float] = 10.0
+    """The client's own timeout in seconds: the stall test lets it take this long to give up."""
+    max_destinations: ClassVar[int] = 3
+
+    # the adapter: what the user writes
+
+    def make_client(self, base_url: str, credentials: Credentials) -> Any:
+        """Build the client under test for this base URL and these credentials."""
+        raise NotImplementedError("the contract suite needs make_client(base_url, credentials)")
+
+    def send(self, client: Any, outgoing: Outgoing) -> Sent:
+        """Send `outgoing` with the client and say what it reported (an exception counts as failure)."""
+        raise NotImplementedError("the contract suite needs send(client, outgoing) -> Sent")
+
+    # what each dialect provides
+
+    def outgoing(self) -> st.SearchStrategy[Outgoing]:
+        """Messages the dialect can carry, to numbers the default rules deliver."""
+        return st.builds(
+            Outgoing,
+            # 3 to 11 letters and digits: a sender every dialect takes.
+            sender=strategies.sender_ids("alphanumeric", min_size=3),
+            destinations=st.lists(
+                strategies.phone_numbers(plus=False),
+                min_size=1,
+                max_size=self.max_destinations,
+                unique_by=normalise_number,
+            ).map(tuple),
+            text=texts(),
+        )
+
+    def error_replies(self) -> list[ErrorReply]:
+        """Every documented error reply, and how many requests the document allows for each."""
+        raise NotImplementedError
+
+    def sent_text(self, mock: SmsMock, outgoing: Outgoing) -> str:
+        """The text a correct client sends for `outgoing`, as the mock stores it."""
+        return outgoing.text
+
+    # fixtures
+
+    @pytest.fixture
+    def contract_mock(self, request: pytest.FixtureRequest) -> Iterator[SmsMock]:
+        fixture = "smsmock_inprocess" if self.transport == "inprocess" else "smsmock"
+        mock: SmsMock = request.getfixturevalue(fixture)
+        mock.dialect = self.dialect
+        # The suite sends invalid input on purpose only where it says so; it reports violations itself.
+        mock.expect_violations()
+        yield mock
+
+    # the shared properties
+
+    @SUITE_SETTINGS
+    @given(data=st.data())
+    def test_what_the_mock_receives_is_what_the_user_meant(self, contract_mock: SmsMock, data: Any) -> None:
+        """Text, sender and every destination arrive intact; the request meets its contract;
+        a count or cost the client gives agrees with the segmentation engine."""
+        mock = contract_mock
+        outgoing = data.draw(self.outgoing(), label="outgoing")
+        self._fresh(mock)
+        sent = self._send(mock, outgoing, mock.credentials)
+        received = mock.outbox()
+        _require(not mock.violations, "the requests break the contract", outgoing, mock)
+        wanted = sorted(normalise_number(number) for number in outgoing.destinations)
+        got = sorted(normalise_number(message.to) for message in received)
+        _require(got == wanted, f"destinations {got} arrived, {wanted} were meant", outgoing, mock)
+        for message in received:
+            _require(
+                message.text == self.sent_text(mock, outgoing),
+                f"the text arrived as {message.text!r}",
+                outgoing,
+                mock,
+            )
+            _require(
+                message.sender == outgoing.sender, f"the sender arrived as {message.sender!r}", outgoing, mock
+            )
+        _require(sent.ok, "the client reported a failed send that the provider accepted", outgoing, mock)
+        if received and sent.parts is not None:
+            parts = received[0].parts
+            _require(
+                sent.parts == parts,
+                f"the client counts {sent.parts} part(s), the provider {parts}",
+                outgoing,
+                mock,
+            )
+        if received and sent.cost is not None:
+            price = received[0].price
+            _require(
+                sent.cost == price,
+                f"the client prices {sent.cost}, the provider charges {price}",
+                outgoing,
+                mock,
+            )
+
+    @SUITE_SETTINGS
+    @given(data=st.data())
+    def test_every_documented_error_is_a_failure_and_retried_only_where_allowed(
+        self, contract_mock: SmsMock, data: Any
+    ) -> None:
+        mock = contract_mock
+        error = data.draw(st.sampled_from(self.error_replies()), label="error reply")
+        outgoing = data.draw(self.outgoing(), label="outgoing")
+        self._fresh(mock)
+        error.arrange(mock)
+        credentials = error.credentials(mock.credentials) if error.credentials else mock.credentials
+        sent = self._send(mock, outgoing, credentials)
+        accepted = [number for number, ok in (sent.accepted or {}).items() if ok]
+        _require(
+            not sent.ok and not accepted,
+            f"after {error.name}, the client reports success ({'ok' if sent.ok else accepted})",
+            outgoing,
+            mock,
+            error.section,
+        )
+        attempts = len(mock.journal)
+        _require(
+            attempts <= error.max_attempts,
+            f"after {error.name}, the client sent {attempts} requests; the document allows "
+            f"{error.max_attempts}",
+            outgoing,
+            mock,
+            error.section,
+        )
+
+    def test_a_stalled_server_makes_the_client_give_up(self, contract_mock: SmsMock) -> None:
+        mock = contract_mock
+        outgoing = Outgoing("InfoSMS", ("41793026727",), "Hello")
+        self._fresh(mock)
+        mock.fault(delay=self.client_timeout + 2 * STALL_MARGIN, times=1)
+        outcome: list[Sent] = []
+        failures: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                outcome.append(self._send(mock, outgoing, mock.credentials))
+            except BaseException as failure:  # the in-process transport fails a client with no timeout
+                failures.append(failure)
+
+        worker = threading.Thread(target=send, daemon=True)
+        worker.start()
+        worker.join(self.client_timeout + STALL_MARGIN)
+        if failures:
+            _require(False, str(failures[0]), outgoing, mock)
+        _require(
+            not worker.is_alive(),
+            f"the server stalled and the client was still waiting after "
+            f"{self.client_timeout + STALL_MARGIN:g} s (its declared timeout: {self.client_timeout:g} s)",
+            outgoing,
+            mock,
+        )
+        _require(
+            bool(outcome) and not outcome[0].ok,
+            "the client reported success for a stalled send",
+            outgoing,
+            mock,
+        )
+
+    # helpers
+
+    def _fresh(self, mock: SmsMock) -> None:
+        mock.control.reset()
+        mock.rules(DELIVERED_SOON)
+
+    def _send(self, mock: SmsMock, outgoing: Outgoing, credentials: Credentials) -> Sent:
+        client = self.make_client(mock.base_url, credentials)
+        try:
+            return self.send(client, outgoing)
+        except Exception:
+            # A client that raises has reported failure, which is what an error reply calls for.
+            return Sent(ok=False)
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """One documented error reply the suite provokes, and what the document allows after it."""
+
+    name: str
+    arrange: Callable[[SmsMock], Any]
+    max_attempts: int = 1
+    section: str = ""
+    credentials: Callable[[Credentials], Credentials] | None = None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def wrong_password(credentials: Credentials) -> Credentials:
+    return Credentials(credentials.username, credentials.password + "-wrong", credentials.api_key)
+
+
+def wrong_api_key(credentials: Credentials) -> Credentials:
+    return Credentials(credentials.username, credentials.password, (credentials.api_key or "") + "-wrong")
+
+
+def section(dialect: str, operation: str) -> str:
+    return document_section(dialect, operation)
+
+
+def _require(
+    condition: bool, problem: str, outgoing: Outgoing, mock: SmsMock, where: str | None = None
+) -> None:
+    if condition:
+        return
+    lines = [problem, "", f"the user meant: {outgoing}"]
+    for exchange in mock.journal:
+        request = f"{exchange.method} {exchange.path}" + (f"?{exchange.query}" if exchange.query else "")
+        lines.append(f"the client sent: {request}")
+        if exchange.request_body:
+            lines.append(f"  body: {exchange.request_body.decode('utf-8', 'replace')[:500]}")
+        lines.append(
+            f"  and got {exchange.status}: {exchange.response_body.decode('utf-8', 'replace')[:200]}"
+        )
+    for found in mock.violations:
+        lines.append(f"the contract says: {found.violation}")
+    if where:
+        lines.append(f"see: {where}")
+    raise ContractFailure("\n".join(lines))

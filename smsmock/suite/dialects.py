@@ -1,0 +1,151 @@
+"""Each dialect's contract class: its error replies, its retry rules, and the properties only it has."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smsmock import strategies
+from smsmock.contracts.catalog import code_tables
+from smsmock.core.rules import normalise_number
+from smsmock.plugin.handle import SmsMock
+from smsmock.suite.base import (
+    SUITE_SETTINGS,
+    ClientContract,
+    ErrorReply,
+    Outgoing,
+    _require,
+    section,
+    texts,
+    wrong_password,
+)
+
+REJECTED_NUMBER = "15550001005"
+"""The default rules reject this number as do-not-disturb (REJECTED_DND, unified 1732)."""
+REJECTING_RULES = {
+    "default": {"status": "DELIVERED_TO_HANDSET", "after": 1},
+    "rules": [{"name": "rejected-dnd", "to": REJECTED_NUMBER, "status": "REJECTED_DND"}],
+}
+
+
+class _MultiDestination(ClientContract):
+    """Dialects that take several destinations in one request and answer each inside a 200."""
+
+    @SUITE_SETTINGS
+    @given(data=st.data())
+    def test_a_rejected_destination_is_not_reported_as_sent(self, contract_mock: SmsMock, data: Any) -> None:
+        mock = contract_mock
+        outgoing = data.draw(self.outgoing(), label="outgoing")
+        outgoing = Outgoing(outgoing.sender, (*outgoing.destinations[:1], REJECTED_NUMBER), outgoing.text)
+        mock.control.reset()
+        mock.rules(REJECTING_RULES)
+        sent = self._send(mock, outgoing, mock.credentials)
+        rejected = [
+            number
+            for number, ok in (sent.accepted or {}).items()
+            if ok and normalise_number(number) == REJECTED_NUMBER
+        ]
+        _require(
+            not rejected and (sent.accepted is not None or not sent.ok),
+            f"the provider rejected {REJECTED_NUMBER} inside its 200 reply, and the client reports it sent",
+            outgoing,
+            mock,
+        )
+
+
+class _PullsReports(ClientContract):
+    """Dialects whose delivery reports are read once."""
+
+    def fetch_reports(self, client: Any) -> list[str]:
+        """The message ids of the delivery reports the client reads in one call."""
+        raise NotImplementedError("the report property needs fetch_reports(client) -> list of message ids")
+
+    @SUITE_SETTINGS
+    @given(count=st.integers(1, 6))
+    def test_delivery_reports_are_not_double_counted(self, contract_mock: SmsMock, count: int) -> None:
+        mock = contract_mock
+        self._fresh(mock)
+        client = self.make_client(mock.base_url, mock.credentials)
+        numbers = [f"4179302{index:04d}" for index in range(count)]
+        for number in numbers:
+            self.send(client, Outgoing("InfoSMS", (number,), "Hello"))
+        mock.advance(5)
+        first, second = self.fetch_reports(client), self.fetch_reports(client)
+        ids = [*first, *second]
+        outgoing = Outgoing("InfoSMS", tuple(numbers), "Hello")
+        _require(len(ids) == len(set(ids)), f"the client counted reports twice: {ids}", outgoing, mock)
+        _require(len(ids) == count, f"{count} reports were due, the client read {len(ids)}", outgoing, mock)
+
+
+class ShortlinkClientContract(_MultiDestination, _PullsReports):
+    """A shortlink client: `send` through /restapi/sms/1/text/..., `fetch_reports` through reports."""
+
+    dialect = "shortlink"
+
+    def error_replies(self) -> list[ErrorReply]:
+        where = section(self.dialect, "send_text_single")
+        return [
+            ErrorReply("401 (bad credentials)", lambda mock: None, section=where, credentials=wrong_password),
+            ErrorReply(
+                "401 Unauthorized", lambda mock: mock.fault(dialect=self.dialect, code=401), section=where
+            ),
+            ErrorReply(
+                "400 General error", lambda mock: mock.fault(dialect=self.dialect, code=400), section=where
+            ),
+        ]
+
+
+class QikliClientContract(ShortlinkClientContract):
+    """A qikli client: `send` through /sms/2/text/advanced, `fetch_reports` through /sms/1/reports."""
+
+    dialect = "qikli"
+
+
+class UnifiedClientContract(_MultiDestination):
+    """A unified client: `send` through /bulksms/bulksms; only 1709 may be retried, 1715 never."""
+
+    dialect = "unified"
+    retries_after_1709: ClassVar[int] = 2
+    """How many retries the suite lets a client make after 1709 (the document sets no number)."""
+
+    def outgoing(self) -> st.SearchStrategy[Outgoing]:
+        # A unified source: alphanumeric up to 11, numeric up to 18 (the document's limits).
+        return st.builds(
+            Outgoing,
+            sender=strategies.sender_ids(),
+            destinations=st.lists(
+                strategies.phone_numbers(),
+                min_size=1,
+                max_size=self.max_destinations,
+                unique_by=normalise_number,
+            ).map(tuple),
+            text=texts(),
+        )
+
+    def error_replies(self) -> list[ErrorReply]:
+        where = section(self.dialect, "submit")
+        replies = [
+            ErrorReply(
+                "1709 (bad credentials)",
+                lambda mock: None,
+                1 + self.retries_after_1709,
+                where,
+                wrong_password,
+            )
+        ]
+        for row in code_tables(self.dialect)["error_codes"].rows:
+            if row["success"]:
+                continue
+            code = row["code"]
+            allowed = 1 + self.retries_after_1709 if row["retry_allowed"] else 1
+            replies.append(
+                ErrorReply(
+                    f"{code} ({row['description']})",
+                    lambda mock, code=code: mock.fault(dialect=self.dialect, code=code),
+                    allowed,
+                    where,
+                )
+            )
+        return replies
