@@ -171,6 +171,38 @@ class ClientContract:
 
     @SUITE_SETTINGS
     @given(data=st.data())
+    def test_the_client_counts_parts_as_the_provider_does(self, contract_mock: SmsMock, data: Any) -> None:
+        """Texts on part boundaries, where a character of two units across the boundary moves to the
+        next part: a client that shows a count or a cost must agree with the provider's."""
+        mock = contract_mock
+        text = data.draw(
+            st.one_of(strategies.boundary_texts(Encoding.GSM7), strategies.boundary_texts(Encoding.UCS2)),
+            label="text",
+        )
+        outgoing = Outgoing("InfoSMS", ("41793026727",), text)
+        self._fresh(mock)
+        sent = self._send(mock, outgoing, mock.credentials)
+        received = mock.outbox()
+        _require(len(received) == 1, "the message did not arrive", outgoing, mock)
+        if sent.parts is not None:
+            parts = received[0].parts
+            _require(
+                sent.parts == parts,
+                f"the client counts {sent.parts} part(s), the provider {parts}",
+                outgoing,
+                mock,
+            )
+        if sent.cost is not None:
+            price = received[0].price
+            _require(
+                sent.cost == price,
+                f"the client prices {sent.cost}, the provider charges {price}",
+                outgoing,
+                mock,
+            )
+
+    @SUITE_SETTINGS
+    @given(data=st.data())
     def test_every_documented_error_is_a_failure_and_retried_only_where_allowed(
         self, contract_mock: SmsMock, data: Any
     ) -> None:
