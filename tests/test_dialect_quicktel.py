@@ -7,7 +7,6 @@ and never sleeps.
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transports import Exchanged, over_http, over_wsgi
 from werkzeug.test import Client
 
 from smsmock import strategies
@@ -200,9 +200,7 @@ class WsgiTransport(Transport):
         self.client = Client(app)
 
     def post(self, body: bytes, content_type: str | None = XML) -> Answer:
-        headers = [] if content_type is None else [("Content-Type", content_type)]
-        response = self.client.post(PATH, data=body, headers=headers)
-        return Answer(response.status_code, response.headers.get("Content-Type", ""), response.data)
+        return _answer(over_wsgi(self.client, "POST", PATH, body=body, content_type=content_type))
 
 
 class HttpTransport(Transport):
@@ -213,14 +211,11 @@ class HttpTransport(Transport):
         self.server = server
 
     def post(self, body: bytes, content_type: str | None = XML) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        try:
-            headers = {} if content_type is None else {"Content-Type": content_type}
-            connection.request("POST", PATH, body=body, headers=headers)
-            response = connection.getresponse()
-            return Answer(response.status, response.getheader("Content-Type", ""), response.read())
-        finally:
-            connection.close()
+        return _answer(over_http(self.server.port, "POST", PATH, body=body, content_type=content_type))
+
+
+def _answer(reply: Exchanged) -> Answer:
+    return Answer(reply.status, reply.content_type, reply.body)
 
 
 @pytest.fixture(scope="module")

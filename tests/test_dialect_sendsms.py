@@ -7,7 +7,6 @@ real socket; tests taking `wsgi` run in-process only. The clock is frozen: a tes
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transports import Exchanged, over_http, over_wsgi
 from werkzeug.test import Client
 
 from smsmock import strategies
@@ -173,16 +173,9 @@ class WsgiTransport(Transport):
     def request(
         self, method: str, path: str, query: str = "", body: bytes = b"", content_type: str | None = None
     ) -> Answer:
-        response = self.client.open(
-            path,
-            method=method,
-            query_string=query or None,
-            data=body,
-            content_type=content_type,
-            # What a real server puts there; werkzeug's test client leaves it out.
-            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        return _answer(
+            over_wsgi(self.client, method, path, query=query, body=body, content_type=content_type)
         )
-        return Answer(response.status_code, response.headers.get("Content-Type", ""), response.data)
 
 
 class HttpTransport(Transport):
@@ -195,16 +188,13 @@ class HttpTransport(Transport):
     def request(
         self, method: str, path: str, query: str = "", body: bytes = b"", content_type: str | None = None
     ) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        headers = {"Content-Type": content_type} if content_type else {}
-        try:
-            connection.request(
-                method, path + (f"?{query}" if query else ""), body=body or None, headers=headers
-            )
-            response = connection.getresponse()
-            return Answer(response.status, response.getheader("Content-Type", ""), response.read())
-        finally:
-            connection.close()
+        return _answer(
+            over_http(self.server.port, method, path, query=query, body=body, content_type=content_type)
+        )
+
+
+def _answer(reply: Exchanged) -> Answer:
+    return Answer(reply.status, reply.content_type, reply.body)
 
 
 def fresh_app() -> MockApp:

@@ -6,7 +6,6 @@ Requests go through werkzeug's test client and, for a representative subset, ove
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import threading
@@ -19,6 +18,7 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transports import LOOPBACK, Exchanged, over_http, over_wsgi
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
@@ -153,15 +153,11 @@ class WsgiTransport(Transport):
     def exchange(
         self, method: str, path: str, query: str, body: bytes, content_type: str | None, address: str
     ) -> Answer:
-        response = self.client.open(
-            path,
-            method=method,
-            query_string=query or None,
-            data=body,
-            content_type=content_type,
-            environ_base={"REMOTE_ADDR": address},
+        return _answer(
+            over_wsgi(
+                self.client, method, path, query=query, body=body, content_type=content_type, address=address
+            )
         )
-        return Answer(response.status_code, response.headers.get("Content-Type", ""), response.data)
 
 
 class HttpTransport(Transport):
@@ -174,16 +170,14 @@ class HttpTransport(Transport):
     def exchange(
         self, method: str, path: str, query: str, body: bytes, content_type: str | None, address: str
     ) -> Answer:
-        assert address == "127.0.0.1", "over a real socket the client is the loopback address"
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        headers = {"Content-Type": content_type} if content_type else {}
-        try:
-            target = path + (f"?{query}" if query else "")
-            connection.request(method, target, body=body or None, headers=headers)
-            response = connection.getresponse()
-            return Answer(response.status, response.getheader("Content-Type", ""), response.read())
-        finally:
-            connection.close()
+        assert address == LOOPBACK, "over a real socket the client is the loopback address"
+        return _answer(
+            over_http(self.server.port, method, path, query=query, body=body, content_type=content_type)
+        )
+
+
+def _answer(reply: Exchanged) -> Answer:
+    return Answer(reply.status, reply.content_type, reply.body)
 
 
 def assert_valid_reply(app: MockApp, answer: Answer) -> None:

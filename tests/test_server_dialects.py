@@ -7,7 +7,6 @@ on a real socket. The clock is frozen: a test moves it with `control.advance()` 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import socket
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transports import over_http, over_wsgi
 from werkzeug.test import Client, EnvironBuilder
 
 from smsmock import strategies
@@ -276,16 +276,8 @@ class WsgiTransport(Transport):
         headers: Mapping[str, str] | None = None,
         query: str | Mapping[str, Any] | None = None,
     ) -> Answer:
-        response = self.client.open(
-            path,
-            method=method,
-            data=body,
-            headers=list((headers or {}).items()),
-            query_string=_query_string(query) or None,
-        )
-        return Answer(
-            response.status_code, {key.lower(): value for key, value in response.headers}, response.data
-        )
+        reply = over_wsgi(self.client, method, path, query=_query_string(query), body=body, headers=headers)
+        return Answer(reply.status, reply.headers, reply.body)
 
 
 class HttpTransport(Transport):
@@ -303,16 +295,10 @@ class HttpTransport(Transport):
         headers: Mapping[str, str] | None = None,
         query: str | Mapping[str, Any] | None = None,
     ) -> Answer:
-        target = path + (f"?{_query_string(query)}" if query else "")
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        try:
-            connection.request(method, target, body=body or None, headers=dict(headers or {}))
-            response = connection.getresponse()
-            return Answer(
-                response.status, {key.lower(): value for key, value in response.getheaders()}, response.read()
-            )
-        finally:
-            connection.close()
+        reply = over_http(
+            self.server.port, method, path, query=_query_string(query), body=body, headers=headers
+        )
+        return Answer(reply.status, reply.headers, reply.body)
 
 
 @pytest.fixture(scope="module")
