@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from smsmock import strategies
 from smsmock.contracts.catalog import document_section
+from smsmock.core.messages import Message
 from smsmock.core.rules import normalise_number
 from smsmock.encoding import Encoding
 from smsmock.plugin.handle import Credentials, SmsMock
@@ -152,22 +153,8 @@ class ClientContract:
                 message.sender == outgoing.sender, f"the sender arrived as {message.sender!r}", outgoing, mock
             )
         _require(sent.ok, "the client reported a failed send that the provider accepted", outgoing, mock)
-        if received and sent.parts is not None:
-            parts = received[0].parts
-            _require(
-                sent.parts == parts,
-                f"the client counts {sent.parts} part(s), the provider {parts}",
-                outgoing,
-                mock,
-            )
-        if received and sent.cost is not None:
-            price = received[0].price
-            _require(
-                sent.cost == price,
-                f"the client prices {sent.cost}, the provider charges {price}",
-                outgoing,
-                mock,
-            )
+        if received:
+            _require_same_count(sent, received[0], outgoing, mock)
 
     @SUITE_SETTINGS
     @given(data=st.data())
@@ -184,22 +171,7 @@ class ClientContract:
         sent = self._send(mock, outgoing, mock.credentials)
         received = mock.outbox()
         _require(len(received) == 1, "the message did not arrive", outgoing, mock)
-        if sent.parts is not None:
-            parts = received[0].parts
-            _require(
-                sent.parts == parts,
-                f"the client counts {sent.parts} part(s), the provider {parts}",
-                outgoing,
-                mock,
-            )
-        if sent.cost is not None:
-            price = received[0].price
-            _require(
-                sent.cost == price,
-                f"the client prices {sent.cost}, the provider charges {price}",
-                outgoing,
-                mock,
-            )
+        _require_same_count(sent, received[0], outgoing, mock)
 
     @SUITE_SETTINGS
     @given(data=st.data())
@@ -303,6 +275,23 @@ def wrong_api_key(credentials: Credentials) -> Credentials:
 
 def section(dialect: str, operation: str) -> str:
     return document_section(dialect, operation)
+
+
+def _require_same_count(sent: Sent, received: Message, outgoing: Outgoing, mock: SmsMock) -> None:
+    """A part count or cost the client shows must be the provider's."""
+    if sent.parts is not None:
+        parts = received.parts
+        _require(
+            sent.parts == parts,
+            f"the client counts {sent.parts} part(s), the provider {parts}",
+            outgoing,
+            mock,
+        )
+    if sent.cost is not None:
+        price = received.price
+        _require(
+            sent.cost == price, f"the client prices {sent.cost}, the provider charges {price}", outgoing, mock
+        )
 
 
 def _require(
