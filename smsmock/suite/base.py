@@ -96,14 +96,20 @@ class ClientContract:
 
     # what each dialect provides
 
+    def senders(self) -> st.SearchStrategy[str]:
+        """3 to 11 letters and digits: a sender every dialect takes."""
+        return strategies.sender_ids("alphanumeric", min_size=3)
+
+    def numbers(self) -> st.SearchStrategy[str]:
+        return strategies.phone_numbers(plus=False)
+
     def outgoing(self) -> st.SearchStrategy[Outgoing]:
         """Messages the dialect can carry, to numbers the default rules deliver."""
         return st.builds(
             Outgoing,
-            # 3 to 11 letters and digits: a sender every dialect takes.
-            sender=strategies.sender_ids("alphanumeric", min_size=3),
+            sender=self.senders(),
             destinations=st.lists(
-                strategies.phone_numbers(plus=False),
+                self.numbers(),
                 min_size=1,
                 max_size=self.max_destinations,
                 unique_by=normalise_number,

@@ -18,7 +18,6 @@ from smsmock.suite.base import (
     Outgoing,
     _require,
     section,
-    texts,
     wrong_password,
 )
 
@@ -110,19 +109,12 @@ class UnifiedClientContract(_MultiDestination):
     retries_after_1709: ClassVar[int] = 2
     """How many retries the suite lets a client make after 1709 (the document sets no number)."""
 
-    def outgoing(self) -> st.SearchStrategy[Outgoing]:
+    def senders(self) -> st.SearchStrategy[str]:
         # A unified source: alphanumeric up to 11, numeric up to 18 (the document's limits).
-        return st.builds(
-            Outgoing,
-            sender=strategies.sender_ids(),
-            destinations=st.lists(
-                strategies.phone_numbers(),
-                min_size=1,
-                max_size=self.max_destinations,
-                unique_by=normalise_number,
-            ).map(tuple),
-            text=texts(),
-        )
+        return strategies.sender_ids()
+
+    def numbers(self) -> st.SearchStrategy[str]:
+        return strategies.phone_numbers()  # `+` optional, as the document says
 
     def error_replies(self) -> list[ErrorReply]:
         where = section(self.dialect, "submit")
