@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smsmock.checks import commands as check_commands
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
 
@@ -181,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     _segments_parser(commands)
     _validate_parser(commands)
     _serve_parser(commands)
+    # These load what their commands run only when those run: `serve` starts without them.
+    check_commands.register(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ from smsmock.core.accounts import Account, Accounts, amount
 from smsmock.core.rules import OutcomeRules, RuleError, normalise_number
 
 if TYPE_CHECKING:
+    from smsmock.contracts.journal import Exchange
     from smsmock.server.app import MockApp
 
 CONTROL_PREFIX = "/_smsmock"
@@ -70,7 +71,9 @@ class Control:
                 404, {"error": "not found", "message": f"no control operation {request.method} {path}"}
             )
         try:
-            return _reply(200, handler(request, rest))
+            answer = handler(request, rest)
+            # A handler that picks its own media type (the journal as HAR or JSON Lines) answers itself.
+            return answer if isinstance(answer, Response) else _reply(200, answer)
         except ControlError as problem:
             return _reply(problem.status, {"error": "bad request", "message": str(problem)})
         except (ValueError, TypeError, KeyError) as problem:
@@ -210,23 +213,51 @@ class Control:
     def journal(
         self, *, dialect: str | None = None, operation: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
+        return [entry.as_dict() for entry in self._journal_entries(dialect, operation, limit)]
+
+    def journal_har(
+        self,
+        base_url: str,
+        *,
+        dialect: str | None = None,
+        operation: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """The journal as a HAR 1.2 document, its URLs under `base_url` (the server's root)."""
+        from smsmock.checks.har import har_log
+
+        return har_log(self._journal_entries(dialect, operation, limit), base_url)
+
+    def _journal_entries(
+        self, dialect: str | None, operation: str | None, limit: int | None
+    ) -> list[Exchange]:
         entries = [
             entry
             for entry in self.app.journal.entries()
             if (dialect is None or entry.dialect == dialect)
             and (operation is None or entry.operation == operation)
         ]
-        if limit is not None:
-            entries = entries[-limit:]
-        return [entry.as_dict() for entry in entries]
+        return entries[-limit:] if limit is not None else entries
 
-    def _http_journal(self, request: Request, rest: list[str]) -> list[dict[str, Any]]:
+    def _http_journal(self, request: Request, rest: list[str]) -> Any:
+        from smsmock.checks.har import HAR_MEDIA_TYPE, JSONL_MEDIA_TYPE, jsonl
+
         limit = request.args.get("limit")
-        return self.journal(
-            dialect=request.args.get("dialect"),
-            operation=request.args.get("operation"),
-            limit=None if limit is None else _whole(limit, "limit"),
-        )
+        wanted = {
+            "dialect": request.args.get("dialect"),
+            "operation": request.args.get("operation"),
+            "limit": None if limit is None else _whole(limit, "limit"),
+        }
+        form = request.args.get("format", "json")
+        if form == "json":
+            return self.journal(**wanted)
+        if form == "jsonl":
+            text = jsonl(self._journal_entries(**wanted))
+            return Response(text, status=200, content_type=f"{JSONL_MEDIA_TYPE}; charset=utf-8")
+        if form == "har":
+            document = self.journal_har(request.host_url, **wanted)
+            return Response(json.dumps(document, ensure_ascii=False), status=200, content_type=HAR_MEDIA_TYPE)
+        raise ControlError(f"format must be json, jsonl or har, not {form!r}")
 
     def clear_journal(self) -> dict[str, Any]:
         self.app.journal.clear()
