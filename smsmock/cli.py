@@ -12,6 +12,7 @@ from pathlib import Path
 from smsmock.checks import commands as check_commands
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
+from smsmock.verify import commands as verify_commands
 
 
 def _segments_parser(commands: argparse._SubParsersAction) -> None:
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(commands)
     # These load what their commands run only when those run: `serve` starts without them.
     check_commands.register(commands)
+    verify_commands.register(commands)
     return parser
 
 
