@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smsmock import openapi_command
 from smsmock.checks import commands as check_commands
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     # These load what their commands run only when those run: `serve` starts without them.
     check_commands.register(commands)
     verify_commands.register(commands)
+    openapi_command.register(commands)
     return parser
 
 

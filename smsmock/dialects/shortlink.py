@@ -337,7 +337,8 @@ class Shortlink:
                 status=family.status_object(message.status),
                 error=family.error_object(message.error),
             )
-            results.append(entry)
+            # What a message has not got (doneAt before its outcome, an unknown mccmnc) is left out, not null.
+            results.append({key: value for key, value in entry.items() if value is not None})
         return {"results": results}
 
     def _get_balance(
