@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 from smsmock.contracts.validation import errors, validate
+from smsmock.dialects.wire import xml_body
 
 JSON = "application/json"
 XML = "application/xml"
@@ -84,42 +85,13 @@ def family_xml(dialect: str, operation: str, body: Mapping[str, Any]) -> bytes |
     wrapped = FAMILY_XML_WRAPPED.get(operation)
     if wrapped is None:
         return None
-    parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>', "<request>"]
-    _xml_fields(body, wrapped, parts)
-    parts.append("</request>")
-    text = "".join(parts)
+    text = xml_body("request", body, wrapped).decode("utf-8")
     if _XML_UNSAFE.search(text):
         return None
     encoded = text.encode("utf-8")
     if errors(validate(dialect, operation, "request", encoded, XML)):
         return None
     return encoded
-
-
-def _xml_fields(value: Mapping[str, Any], wrapped: Sequence[str], parts: list[str]) -> None:
-    for key, item in value.items():
-        if item is None:
-            continue
-        if isinstance(item, list):
-            if key in wrapped:
-                parts.append(f"<{key}>")
-            for entry in item:
-                _xml_element(key, entry, wrapped, parts)
-            if key in wrapped:
-                parts.append(f"</{key}>")
-        else:
-            _xml_element(key, item, wrapped, parts)
-
-
-def _xml_element(key: str, item: Any, wrapped: Sequence[str], parts: list[str]) -> None:
-    if isinstance(item, Mapping):
-        parts.append(f"<{key}>")
-        _xml_fields(item, wrapped, parts)
-        parts.append(f"</{key}>")
-    elif isinstance(item, bool):
-        parts.append(f"<{key}>{'true' if item else 'false'}</{key}>")
-    else:
-        parts.append(f"<{key}>{escape(str(item))}</{key}>")
 
 
 def quicktel_xml(
