@@ -1,130 +1,117 @@
-"""The client contract suite catches real client bugs: each seeded bug fails the property it breaks.
+"""The client contract suite catches real client bugs, and passes the correct clients.
 
-Each variant is the reference client of examples/clients with one bug of the kind real integrations
-have; the suite runs on it in a throwaway project through `pytester`.
+Each seeded bug in examples/clients/seeded_bugs/ is a reference client with one bug of the kind real
+integrations have; it names the property that must catch it (`CAUGHT_BY`) and what the failure report must
+say (`SYMPTOM`). The suite runs on every variant and on every reference client in one throwaway project,
+in a pytest process of its own: the way it runs in a user's project, and spread over the machine's cores.
 """
 
 from __future__ import annotations
 
+import ast
+import fnmatch
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 CLIENTS = Path(__file__).parent.parent / "examples" / "clients"
-
-SHORTLINK_ADAPTER = """
-from shortlink_client import ShortlinkClient
-from smsmock.suite import Sent, ShortlinkClientContract
-
-
-class TestClient(ShortlinkClientContract):
-    transport = "inprocess"
-    client_timeout = 5.0
-
-    def make_client(self, base_url, credentials):
-        return Client(base_url, credentials.username, credentials.password, timeout=self.client_timeout)
-
-    def send(self, client, outgoing):
-        result = client.send(outgoing.sender, list(outgoing.destinations), outgoing.text)
-        return Sent(ok=result.ok, accepted={to: entry.ok for to, entry in result.results.items()})
-
-    def fetch_reports(self, client):
-        return [report.message_id for report in client.fetch_reports()]
-"""
-
-UNIFIED_ADAPTER = """
-import unified_client
-from unified_client import UnifiedClient
-from smsmock.suite import Sent, UnifiedClientContract
+SEEDED_BUGS = sorted((CLIENTS / "seeded_bugs").glob("*.py"))
+DIALECTS = ("shortlink", "qikli", "unified", "quicktel", "sendsms")
+RUN_TIMEOUT = 1200
 
 
-class TestClient(UnifiedClientContract):
-    transport = "inprocess"
-    client_timeout = 5.0
-
-    def make_client(self, base_url, credentials):
-        return Client(base_url, credentials.username, credentials.password, timeout=self.client_timeout)
-
-    def send(self, client, outgoing):
-        result = client.send(outgoing.sender, list(outgoing.destinations), outgoing.text)
-        return Sent(ok=result.ok, accepted={to: entry.ok for to, entry in result.results.items()},
-                    parts=count_parts(outgoing.text))
-"""
-
-SEEDED_BUGS = {
-    "rejection-as-success": (
-        SHORTLINK_ADAPTER,
-        """
-class Client(ShortlinkClient):
-    def send(self, sender, destinations, text):
-        result = super().send(sender, destinations, text)
-        # the bug: any 200 reply counts as sent, whatever each destination's status says
-        for to, entry in result.results.items():
-            result.results[to] = type(entry)(True, entry.message_id, entry.status, entry.sms_count)
-        return result
-""",
-        "test_a_rejected_destination_is_not_reported_as_sent",
-        "inside its 200 reply, and the client reports it sent",
-    ),
-    "no-timeout": (
-        SHORTLINK_ADAPTER,
-        """
-import requests
-
-class Client(ShortlinkClient):
-    def __init__(self, base_url, username, password, *, timeout):
-        super().__init__(base_url, username, password, timeout=None)  # the bug: no timeout at all
-""",
-        "test_a_stalled_server_makes_the_client_give_up",
-        "the client sent a request without a timeout",
-    ),
-    "any-error-retried": (
-        UNIFIED_ADAPTER,
-        """
-count_parts = unified_client.parts
-
-class Client(UnifiedClient):
-    def send(self, sender, destinations, text, **options):
-        result = super().send(sender, destinations, text, **options)
-        if not result.ok:  # the bug: every error is retried, not just 1709
-            result = super().send(sender, destinations, text, **options)
-        return result
-""",
-        "test_every_documented_error_is_a_failure_and_retried_only_where_allowed",
-        "requests; the document allows",
-    ),
-    "emoji-counted-as-one-unit": (
-        UNIFIED_ADAPTER,
-        """
-Client = UnifiedClient
-
-def count_parts(text):
-    # the bug: len() counts code points, so an emoji is one unit instead of two UTF-16 units
-    if unified_client.is_gsm(text):
-        return unified_client.parts(text)
-    return 1 if len(text) <= 70 else -(-len(text) // 67)
-""",
-        "test_the_client_counts_parts_as_the_provider_does",
-        "the client counts",
-    ),
-}
+def declared(variant: Path) -> dict[str, str]:
+    """The variant's module-level string constants (CAUGHT_BY, SYMPTOM), read without importing it."""
+    tree = ast.parse(variant.read_text(encoding="utf-8"))
+    return {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
 
-@pytest.mark.parametrize("bug", sorted(SEEDED_BUGS))
-def test_the_suite_catches_a_seeded_bug(pytester: pytest.Pytester, bug: str) -> None:
-    adapter, variant, failing_test, reason = SEEDED_BUGS[bug]
-    pytester.syspathinsert(CLIENTS)
-    pytester.makepyfile(test_variant=adapter + variant)
-    # A fixed seed: whether hypothesis meets the bug must not depend on the run.
-    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", failing_test, "--hypothesis-seed=1")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*{reason}*", "*the user meant: Outgoing(*"])
+@dataclass(frozen=True)
+class Outcome:
+    """One test of the throwaway project: passed or failed, and its failure report."""
+
+    failed: bool
+    report: str
 
 
-@pytest.mark.parametrize("dialect", ["shortlink", "unified"])
-def test_the_reference_clients_pass_the_suite(pytester: pytest.Pytester, dialect: str) -> None:
-    pytester.syspathinsert(CLIENTS)
-    source = (CLIENTS / f"test_{dialect}_contract.py").read_text(encoding="utf-8")
-    pytester.makepyfile(test_reference=source)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=6 if dialect == "shortlink" else 5)
+@pytest.fixture(scope="module")
+def suite_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Outcome]:
+    """Run the suite on every variant (only the property that must catch it) and every reference client.
+
+    Outcomes by (module, test name). A fixed hypothesis seed: whether hypothesis meets a bug must not
+    depend on the run.
+    """
+    project = tmp_path_factory.mktemp("suite")
+    selected = []
+    for variant in SEEDED_BUGS:
+        (project / f"test_{variant.stem}.py").write_text(
+            variant.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+        selected.append(f"test_{variant.stem}.py::TestSeededBug::{declared(variant)['CAUGHT_BY']}")
+    for dialect in DIALECTS:
+        selected.append(f"test_{dialect}_reference.py")
+        source = (CLIENTS / f"test_{dialect}_contract.py").read_text(encoding="utf-8")
+        (project / f"test_{dialect}_reference.py").write_text(source, encoding="utf-8")
+    junit = project / "junit.xml"
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:schemathesis", "-q"]
+    command += ["-n", "2", "--hypothesis-seed=1", f"--junit-xml={junit}", *selected]
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(CLIENTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    finished = subprocess.run(
+        command, cwd=project, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    if not junit.exists():
+        pytest.fail(f"the suite did not run:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}")
+    outcomes = {}
+    for case in ET.parse(junit).iter("testcase"):
+        module = case.get("classname", "").split(".")[0]
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        report = "" if failure is None else f"{failure.get('message', '')}\n{failure.text or ''}"
+        outcomes[(module, case.get("name", ""))] = Outcome(failure is not None, report)
+    return outcomes
+
+
+def test_there_are_seeded_bugs_for_every_dialect() -> None:
+    assert len(SEEDED_BUGS) >= 15
+    assert {variant.stem.split("_")[0] for variant in SEEDED_BUGS} == set(DIALECTS)
+
+
+@pytest.mark.parametrize("variant", SEEDED_BUGS, ids=lambda variant: variant.stem)
+def test_the_suite_catches_a_seeded_bug(suite_runs: dict[tuple[str, str], Outcome], variant: Path) -> None:
+    facts = declared(variant)
+    outcome = suite_runs[(f"test_{variant.stem}", facts["CAUGHT_BY"])]
+    assert outcome.failed, f"{facts['CAUGHT_BY']} passed on {variant.name}"
+    # The report names the intended failure, then the minimal input that shows it.
+    lines = outcome.report.splitlines()
+    symptom = [at for at, line in enumerate(lines) if fnmatch.fnmatch(line, f"*{facts['SYMPTOM']}*")]
+    meant = [at for at, line in enumerate(lines) if "the user meant: Outgoing(" in line]
+    assert symptom and meant and symptom[0] < meant[-1], outcome.report[:3000]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_reference_clients_pass_the_suite(
+    suite_runs: dict[tuple[str, str], Outcome], dialect: str
+) -> None:
+    ran = {
+        name: outcome
+        for (module, name), outcome in suite_runs.items()
+        if module == f"test_{dialect}_reference"
+    }
+    assert len(ran) >= 4
+    failed = {name: outcome.report[:3000] for name, outcome in ran.items() if outcome.failed}
+    assert not failed, failed

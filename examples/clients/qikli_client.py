@@ -21,6 +21,10 @@ class DestinationResult:
     sms_count: int | None
 
 
+NOT_TAKEN = DestinationResult(False, None, None, None)
+"""A destination of a refused request, or one the reply said nothing of."""
+
+
 @dataclass(frozen=True)
 class SendResult:
     ok: bool
@@ -61,10 +65,13 @@ class QikliClient:
             timeout=self.timeout,
         )
         reply = _json(response)
-        missing = DestinationResult(False, None, None, None)
         if response.status_code != 200 or not isinstance(reply.get("messages"), list):
-            failed = dict.fromkeys(destinations, missing)
+            failed = dict.fromkeys(destinations, NOT_TAKEN)
             return SendResult(False, failed, None, _error_text(response, reply))
+        return self._read(reply, destinations)
+
+    def _read(self, reply: dict[str, Any], destinations: list[str]) -> SendResult:
+        """One result per destination, matched by number; a destination the reply left out failed."""
         taken: dict[str, DestinationResult] = {}
         for item in reply["messages"]:
             status = _obj(_obj(item).get("status"))
@@ -77,7 +84,7 @@ class QikliClient:
                     status_group=group,
                     sms_count=count if isinstance(count, int) else None,
                 )
-        results = {to: taken.get(_key(to), missing) for to in destinations}
+        results = {to: taken.get(_key(to), NOT_TAKEN) for to in destinations}
         ok = bool(results) and all(result.ok for result in results.values())
         bulk_id = reply.get("bulkId")
         return SendResult(ok, results, str(bulk_id) if bulk_id else None)

@@ -51,9 +51,9 @@ class QuicktelClient:
         results: list[PushResult] = []
         for start in range(0, len(messages), MAX_SMS_PER_REQUEST):
             batch = messages[start : start + MAX_SMS_PER_REQUEST]
-            items = [_sms_element(sms) for sms in batch]
+            items = [self._sms_element(sms) for sms in batch]
             root = self._post("sms_send", items)
-            results.extend(_push_results(root, batch))
+            results.extend(self._push_results(root, batch))
         return results
 
     def status(self, push_ids: list[str]) -> dict[str, int]:
@@ -88,39 +88,41 @@ class QuicktelClient:
         except ET.ParseError:
             return None
 
+    def _sms_element(self, sms: Sms) -> str:
+        ttl = "" if sms.ttl is None else f" ttl={quoteattr(str(sms.ttl))}"
+        attributes = f"sms_id={quoteattr(sms.sms_id)} number={quoteattr(sms.number)}"
+        attributes += f" source_number={quoteattr(sms.source)}{ttl}"
+        return f"<sms {attributes}>{escape(sms.text, TEXT_ESCAPES)}</sms>"
 
-def _sms_element(sms: Sms) -> str:
-    ttl = "" if sms.ttl is None else f" ttl={quoteattr(str(sms.ttl))}"
-    attributes = f"sms_id={quoteattr(sms.sms_id)} number={quoteattr(sms.number)}"
-    attributes += f" source_number={quoteattr(sms.source)}{ttl}"
-    return f"<sms {attributes}>{escape(sms.text, TEXT_ESCAPES)}</sms>"
-
-
-def _push_results(root: ET.Element | None, batch: list[Sms]) -> list[PushResult]:
-    """One <push> per <sms>, in request order; a whole-request error fails every message with its res."""
-    res = None if root is None else _int(root.get("res"))
-    if root is None or res is None or res < 0:
-        description = "unreadable reply" if root is None else root.get("description")
-        return [PushResult(sms.sms_id, False, None, res, None, description) for sms in batch]
-    pushes = root.findall("push")
-    results = []
-    for position, sms in enumerate(batch):
-        push = pushes[position] if position < len(pushes) else None
-        if push is None:
-            results.append(PushResult(sms.sms_id, False, None, None, None, "no push in the reply"))
-            continue
-        code = _int(push.get("res"))
-        results.append(
-            PushResult(
-                sms_id=sms.sms_id,
-                ok=code in (0, 1) and bool(push.get("push_id")),
-                push_id=push.get("push_id"),
-                res=code,
-                sms_count=_int(push.get("sms_count")),
-                description=push.get("description"),
+    def _push_results(self, root: ET.Element | None, batch: list[Sms]) -> list[PushResult]:
+        """One <push> per <sms>, in request order; a whole-request error fails every message with its res."""
+        res = None if root is None else _int(root.get("res"))
+        if root is None or res is None or res < 0:
+            description = "unreadable reply" if root is None else root.get("description")
+            return [PushResult(sms.sms_id, False, None, res, None, description) for sms in batch]
+        pushes = root.findall("push")
+        results = []
+        for position, sms in enumerate(batch):
+            push = pushes[position] if position < len(pushes) else None
+            if push is None:
+                results.append(PushResult(sms.sms_id, False, None, None, None, "no push in the reply"))
+                continue
+            code = _int(push.get("res"))
+            results.append(
+                PushResult(
+                    sms_id=sms.sms_id,
+                    ok=self._sent(code, push),
+                    push_id=push.get("push_id"),
+                    res=code,
+                    sms_count=_int(push.get("sms_count")),
+                    description=push.get("description"),
+                )
             )
-        )
-    return results
+        return results
+
+    def _sent(self, code: int | None, push: ET.Element) -> bool:
+        """res 0 (sent) or 1 (sms_id reused: the first attempt stands), with the push_id to ask after."""
+        return code in (0, 1) and bool(push.get("push_id"))
 
 
 def _int(value: str | None) -> int | None:

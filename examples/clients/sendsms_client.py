@@ -89,14 +89,18 @@ class SendsmsClient:
 
     def _get(self, script: str, params: dict[str, str]) -> dict[str, Any] | None:
         """The JSON object a script answers; None for an HTTP error or a body that is no such object."""
-        response = requests.get(f"{self.base_url}/{script}", params=params, timeout=self.timeout)
-        if response.status_code != 200:
-            return None
-        try:
-            reply = response.json()
-        except ValueError:
-            return None
-        return reply if isinstance(reply, dict) else None
+        return json_object(requests.get(f"{self.base_url}/{script}", params=params, timeout=self.timeout))
+
+
+def json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The JSON object of a 200 reply; None for an HTTP error or a body that is no such object."""
+    if response.status_code != 200:
+        return None
+    try:
+        reply = response.json()
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
 
 
 def _cost(value: Any) -> Decimal | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -40,16 +41,24 @@ class ShortlinkClient:
         self.timeout = timeout
 
     def send(self, sender: str, destinations: list[str], text: str) -> SendResult:
-        body = {"messages": [{"from": sender, "to": destinations, "text": text}]}
-        reply = self.session.post(f"{self.base_url}/sms/1/text/multi", json=body, timeout=self.timeout)
+        reply = self.session.post(
+            f"{self.base_url}/sms/1/text/multi",
+            json=self._body(sender, destinations, text),
+            timeout=self.timeout,
+        )
         if reply.status_code != 200:
             return SendResult(ok=False, error=_error_text(reply))
-        answer = reply.json()
+        return self._read(reply.json())
+
+    def _body(self, sender: str, destinations: list[str], text: str) -> dict[str, Any]:
+        return {"messages": [{"from": sender, "to": destinations, "text": text}]}
+
+    def _read(self, answer: dict[str, Any]) -> SendResult:
+        """One result per destination from its status group; the send is ok if any destination was taken."""
         results = {}
         for entry in answer.get("messages", []):
-            group = entry["status"]["groupName"]
             results[entry["to"]] = DestinationResult(
-                ok=group in ("ACCEPTED", "PENDING"),
+                ok=self._taken(entry["status"]["groupName"]),
                 message_id=entry.get("messageId"),
                 status=entry["status"]["name"],
                 sms_count=entry.get("smsCount", 0),
@@ -58,6 +67,9 @@ class ShortlinkClient:
         return SendResult(
             ok=any(result.ok for result in results.values()), results=results, bulk_id=answer.get("bulkId")
         )
+
+    def _taken(self, group: str) -> bool:
+        return group in ("ACCEPTED", "PENDING")
 
     def fetch_reports(self, limit: int = 50) -> list[Report]:
         reply = self.session.get(

@@ -10,9 +10,11 @@ from smsmock.suite import Credentials, Outgoing, Sent, ShortlinkClientContract
 class TestShortlinkClient(ShortlinkClientContract):
     transport = "inprocess"  # the client is built on requests
     client_timeout = 5.0
+    client_class = ShortlinkClient
+    """The client under test (a seeded-bug variant swaps in a subclass)."""
 
     def make_client(self, base_url: str, credentials: Credentials) -> ShortlinkClient:
-        return ShortlinkClient(
+        return self.client_class(
             base_url, credentials.username, credentials.password, timeout=self.client_timeout
         )
 

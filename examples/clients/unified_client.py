@@ -79,11 +79,20 @@ class UnifiedClient:
     def send(self, sender: str, destinations: list[str], text: str, *, flash: bool = False) -> SendResult:
         """Send `text` to each destination once; retried only on 1709, at most MAX_RETRIES times."""
         destinations = list(dict.fromkeys(destinations))  # one message (and one result) per number
+        url = self._url(self._params(sender, destinations, text, flash))
+        for _ in range(1 + MAX_RETRIES):
+            reply = requests.get(url, timeout=self.timeout)
+            body = reply.text.strip() if reply.status_code == 200 else ""
+            if not self._retryable(body):
+                break
+        return self._parse(body, destinations)
+
+    def _params(self, sender: str, destinations: list[str], text: str, flash: bool) -> dict[str, str]:
         if is_gsm(text):
             kind, message = (1 if flash else 0), text
         else:  # Unicode goes as hex UCS-2 big-endian, four hex digits per UTF-16 unit
             kind, message = (6 if flash else 2), text.encode("utf-16-be", "surrogatepass").hex().upper()
-        params = {
+        return {
             "username": self.username,
             "password": self.password,
             "type": str(kind),
@@ -92,29 +101,28 @@ class UnifiedClient:
             "source": sender,
             "message": message,
         }
-        url = f"{self.base_url}/bulksms?{urlencode(params, quote_via=quote)}"
-        for _ in range(1 + MAX_RETRIES):
-            reply = requests.get(url, timeout=self.timeout)
-            body = reply.text.strip() if reply.status_code == 200 else ""
-            if body != str(RETRYABLE):
-                break
-        return _parse(body, destinations)
 
+    def _url(self, params: dict[str, str]) -> str:
+        # quote, not quote_plus: every reserved character (+ & , included) percent-encoded.
+        return f"{self.base_url}/bulksms?{urlencode(params, quote_via=quote)}"
 
-def _parse(body: str, destinations: list[str]) -> SendResult:
-    """Read a reply: a bare request-level code, or one `code|destination|message_id` line per destination."""
-    if re.fullmatch(r"\d+", body):
-        failed = DestinationResult(False, int(body), None)
-        return SendResult(False, {destination: failed for destination in destinations})
-    lines: dict[str, DestinationResult] = {}
-    for line in body.splitlines():
-        match = re.fullmatch(r"(\d+)\|([^|]*)\|([A-Za-z0-9._:-]*)", line)
-        if match:
-            code, destination, message_id = int(match[1]), match[2], match[3]
-            ok = code == SUCCESS and message_id != ""
-            lines[destination] = DestinationResult(ok, code, message_id or None)
-    # The reply writes an invalid destination back with |, CR and LF percent-encoded.
-    echo = {d: re.sub(r"[|\r\n]", lambda m: f"%{ord(m[0]):02X}", d) for d in destinations}
-    missing = DestinationResult(False, None, None)
-    results = {d: lines.get(echo[d], missing) for d in destinations}
-    return SendResult(bool(results) and all(r.ok for r in results.values()), results)
+    def _retryable(self, body: str) -> bool:
+        return body == str(RETRYABLE)
+
+    def _parse(self, body: str, destinations: list[str]) -> SendResult:
+        """Read a reply: a bare request-level code, or one `code|destination|id` line per destination."""
+        if re.fullmatch(r"\d+", body):
+            failed = DestinationResult(False, int(body), None)
+            return SendResult(False, {destination: failed for destination in destinations})
+        lines: dict[str, DestinationResult] = {}
+        for line in body.splitlines():
+            match = re.fullmatch(r"(\d+)\|([^|]*)\|([A-Za-z0-9._:-]*)", line)
+            if match:
+                code, destination, message_id = int(match[1]), match[2], match[3]
+                ok = code == SUCCESS and message_id != ""
+                lines[destination] = DestinationResult(ok, code, message_id or None)
+        # The reply writes an invalid destination back with |, CR and LF percent-encoded.
+        echo = {d: re.sub(r"[|\r\n]", lambda m: f"%{ord(m[0]):02X}", d) for d in destinations}
+        missing = DestinationResult(False, None, None)
+        results = {d: lines.get(echo[d], missing) for d in destinations}
+        return SendResult(bool(results) and all(r.ok for r in results.values()), results)

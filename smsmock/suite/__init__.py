@@ -20,7 +20,13 @@ class TestMyClient(ShortlinkClientContract):
 
 from smsmock.plugin.handle import Credentials
 from smsmock.suite.base import ClientContract, ContractFailure, ErrorReply, Outgoing, Sent
-from smsmock.suite.dialects import QikliClientContract, ShortlinkClientContract, UnifiedClientContract
+from smsmock.suite.dialects import (
+    QikliClientContract,
+    QuicktelClientContract,
+    SendsmsClientContract,
+    ShortlinkClientContract,
+    UnifiedClientContract,
+)
 
 __all__ = [
     "ClientContract",
@@ -29,6 +35,8 @@ __all__ = [
     "ErrorReply",
     "Outgoing",
     "QikliClientContract",
+    "QuicktelClientContract",
+    "SendsmsClientContract",
     "Sent",
     "ShortlinkClientContract",
     "UnifiedClientContract",

@@ -18,19 +18,19 @@ from smsmock.suite.base import (
     Outgoing,
     _require,
     section,
+    wrong_api_key,
     wrong_password,
 )
 
 REJECTED_NUMBER = "15550001005"
-"""The default rules reject this number as do-not-disturb (REJECTED_DND, unified 1732)."""
-REJECTING_RULES = {
-    "default": {"status": "DELIVERED_TO_HANDSET", "after": 1},
-    "rules": [{"name": "rejected-dnd", "to": REJECTED_NUMBER, "status": "REJECTED_DND"}],
-}
+"""The number the rejection property has the provider refuse."""
 
 
 class _MultiDestination(ClientContract):
     """Dialects that take several destinations in one request and answer each inside a 200."""
+
+    rejection: ClassVar[str] = "REJECTED_DND"
+    """The status the provider refuses REJECTED_NUMBER with, in a form the dialect answers per destination."""
 
     @SUITE_SETTINGS
     @given(data=st.data())
@@ -39,7 +39,12 @@ class _MultiDestination(ClientContract):
         outgoing = data.draw(self.outgoing(), label="outgoing")
         outgoing = Outgoing(outgoing.sender, (*outgoing.destinations[:1], REJECTED_NUMBER), outgoing.text)
         mock.control.reset()
-        mock.rules(REJECTING_RULES)
+        mock.rules(
+            {
+                "default": {"status": "DELIVERED_TO_HANDSET", "after": 1},
+                "rules": [{"name": "rejected", "to": REJECTED_NUMBER, "status": self.rejection}],
+            }
+        )
         sent = self._send(mock, outgoing, mock.credentials)
         rejected = [
             number
@@ -82,9 +87,11 @@ class ShortlinkClientContract(_MultiDestination, _PullsReports):
     """A shortlink client: `send` through /restapi/sms/1/text/..., `fetch_reports` through reports."""
 
     dialect = "shortlink"
+    send_operation: ClassVar[str] = "send_text_multi"
+    """The operation whose document section a failure report points to."""
 
     def error_replies(self) -> list[ErrorReply]:
-        where = section(self.dialect, "send_text_single")
+        where = section(self.dialect, self.send_operation)
         return [
             ErrorReply("401 (bad credentials)", lambda mock: None, section=where, credentials=wrong_password),
             ErrorReply(
@@ -100,6 +107,7 @@ class QikliClientContract(ShortlinkClientContract):
     """A qikli client: `send` through /sms/2/text/advanced, `fetch_reports` through /sms/1/reports."""
 
     dialect = "qikli"
+    send_operation = "send_text_advanced"
 
 
 class UnifiedClientContract(_MultiDestination):
@@ -128,16 +136,64 @@ class UnifiedClientContract(_MultiDestination):
             )
         ]
         for row in code_tables(self.dialect)["error_codes"].rows:
-            if row["success"]:
-                continue
-            code = row["code"]
-            allowed = 1 + self.retries_after_1709 if row["retry_allowed"] else 1
-            replies.append(
-                ErrorReply(
-                    f"{code} ({row['description']})",
-                    lambda mock, code=code: mock.fault(dialect=self.dialect, code=code),
-                    allowed,
-                    where,
-                )
-            )
+            if not row["success"]:
+                allowed = 1 + self.retries_after_1709 if row["retry_allowed"] else 1
+                replies.append(_faulted(self.dialect, row["code"], row["description"], allowed, where))
         return replies
+
+
+class QuicktelClientContract(_MultiDestination):
+    """A quicktel client: `send` posts one sms_send with an <sms> per destination, as raw XML."""
+
+    dialect = "quicktel"
+    rejection = "REJECTED_NOT_ENOUGH_CREDITS"
+    """The one refusal quicktel answers inside its reply, as a <push res="-3007"> for that SMS."""
+    retries_allowed: ClassVar[int] = 0
+    """The document gives no retry rule, so by default a refused request is not sent again."""
+
+    def texts(self) -> st.SearchStrategy[str]:
+        return super().texts().filter(_xml_carries)
+
+    def boundary_texts(self) -> st.SearchStrategy[str]:
+        return super().boundary_texts().filter(_xml_carries)
+
+    def error_replies(self) -> list[ErrorReply]:
+        where = section(self.dialect, "sms_send")
+        allowed = 1 + self.retries_allowed
+        replies = [ErrorReply("-2003 (bad lgn/pwd)", lambda mock: None, allowed, where, wrong_password)]
+        for row in code_tables(self.dialect)["request_errors_own"].rows:
+            if row["scope"] == "request":
+                name = row["description"].split(":")[0]
+                replies.append(_faulted(self.dialect, row["res"], name, allowed, where))
+        return replies
+
+
+class SendsmsClientContract(ClientContract):
+    """A sendsms client: `send` calls send_sms.php once for the one destination it takes."""
+
+    dialect = "sendsms"
+    max_destinations = 1
+    retries_allowed: ClassVar[int] = 0
+    """The document gives no retry rule, so by default a refused request is not sent again."""
+
+    def error_replies(self) -> list[ErrorReply]:
+        where = section(self.dialect, "send_sms")
+        allowed = 1 + self.retries_allowed
+        replies = [ErrorReply("407 (bad API key)", lambda mock: None, allowed, where, wrong_api_key)]
+        for row in code_tables(self.dialect)["numeric_codes"].rows:
+            if not row["accepted"]:
+                replies.append(_faulted(self.dialect, row["code"], row["description"], allowed, where))
+        return replies
+
+
+def _faulted(dialect: str, code: int, description: str, allowed: int, where: str) -> ErrorReply:
+    """The documented error `code`, which a fault makes the mock answer with."""
+    return ErrorReply(
+        f"{code} ({description})", lambda mock: mock.fault(dialect=dialect, code=code), allowed, where
+    )
+
+
+def _xml_carries(text: str) -> bool:
+    """Whether XML 1.0 can carry `text` at all: no C0 controls but TAB, LF and CR (so no GSM form feed),
+    and neither U+FFFE nor U+FFFF."""
+    return not any((char < " " and char not in "\t\n\r") or char in "\ufffe\uffff" for char in text)
