@@ -5,10 +5,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
+
+
+class _RequestHandler(WSGIRequestHandler):
+    # TCP_NODELAY: with Nagle's algorithm a reply written in two pieces (headers, then body) waits for
+    # the client's delayed ACK, some 40 ms per request on a kept-alive connection.
+    disable_nagle_algorithm = True
 
 
 class MockServer:
@@ -39,7 +45,9 @@ class MockServer:
     def start(self) -> MockServer:
         if self._server is not None:
             return self
-        self._server = make_server(self._host, self._port, self.app, threaded=True)
+        self._server = make_server(
+            self._host, self._port, self.app, threaded=True, request_handler=_RequestHandler
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
