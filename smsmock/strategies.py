@@ -56,10 +56,12 @@ def national_texts(
 
 def non_gsm_chars() -> st.SearchStrategy[str]:
     """BMP characters outside the default GSM tables, look-alikes first (ç, Greek Α, Cyrillic А, `, TAB)."""
-    gsm = set(default_charset().encode)
+    gsm = "".join(default_charset().encode)
     look_alikes = st.sampled_from(["ç", "Α", "Β", "Ε", "Ο", "А", "е", "о", "`", "\t", "\x1b", "’", "“", "–"])
-    bmp = st.characters(min_codepoint=0x20, max_codepoint=0xFFFF, exclude_categories=("Cs",)).filter(
-        lambda char: char not in gsm
+    # Excluded rather than filtered: a filter fails on the ASCII hypothesis favours, and a long text
+    # of such draws was given up as invalid, so long Unicode texts were seldom tried.
+    bmp = st.characters(
+        min_codepoint=0x20, max_codepoint=0xFFFF, exclude_categories=("Cs",), exclude_characters=gsm
     )
     return st.one_of(look_alikes, bmp)
 
@@ -173,7 +175,10 @@ def boundary_texts(encoding: Encoding | str = Encoding.GSM7, max_parts: int = 6)
         k = draw(st.integers(2, max_parts))
         boundary = PART_UNITS[encoding] * (k - 1)
         before = draw(texts_of_length(boundary - 1, encoding, wide=False))
-        after = draw(texts_of_length(draw(st.integers(0, PART_UNITS[encoding])), Encoding.GSM7, wide=False))
+        # Half the time the text ends with the straddling character: only then does a count of one
+        # unit for it give a whole part fewer, whatever else the client gets right.
+        after_units = st.one_of(st.just(0), st.integers(1, PART_UNITS[encoding]))
+        after = draw(texts_of_length(draw(after_units), Encoding.GSM7, wide=False))
         return before + draw(double) + after
 
     plain = boundary_lengths(encoding, max_parts).flatmap(lambda units: texts_of_length(units, encoding))
