@@ -179,6 +179,8 @@ def closed_port() -> int:
         ("http://127.0.0.1:9", "klingon", "unknown dialect 'klingon'"),
         ("ftp://127.0.0.1/", "unified", "the target must be an http:// or https:// URL"),
     ],
+    # Named, not numbered by the port: every xdist worker must collect the same ids.
+    ids=["closed-port", "unknown-dialect", "not-http"],
 )
 def test_unusable_input_exits_2(capsys, target, dialect, message):
     code, out, err = run(capsys, "--target", target, "--dialect", dialect)
