@@ -1206,6 +1206,16 @@ def test_an_unknown_path_is_404(mock: Transport) -> None:
         assert answer.service_exception()["messageId"] == "NOT_FOUND"
 
 
+def test_head_is_get_without_the_body(mock: Transport) -> None:
+    """HEAD on a GET operation: the GET's status and headers, no body (RFC 9110 9.3.2)."""
+    headers = {"Authorization": AUTHORIZATION, "Accept": JSON}
+    got = mock.request("GET", "/restapi/account/1/balance", b"", headers)
+    head = mock.request("HEAD", "/restapi/account/1/balance", b"", headers)
+    assert (head.status, head.body) == (got.status, b"")
+    assert head.content_type == got.content_type
+    assert head.headers["content-length"] == str(len(got.body))
+
+
 @PROPERTY
 @given(
     body=st.binary(max_size=300), content_type=st.sampled_from([JSON, XML, "application/json; charset=utf-8"])

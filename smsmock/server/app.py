@@ -6,11 +6,11 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from smsmock.contracts.journal import Journal
@@ -33,7 +33,14 @@ DIALECTS = (Shortlink, Qikli, Unified, Quicktel, Sendsms)
 """Every dialect the mock serves, all at once, each at its documented paths."""
 TICK_INTERVAL = 0.2
 """Seconds between the background checks for due events (deliveries, callbacks) on the real clock."""
-_JOURNALED_HEADERS = ("Content-Type", "Accept", "Authorization", "User-Agent")
+_JOURNALED_HEADERS = (
+    ("Content-Type", "CONTENT_TYPE"),
+    ("Accept", "HTTP_ACCEPT"),
+    ("Authorization", "HTTP_AUTHORIZATION"),
+    ("User-Agent", "HTTP_USER_AGENT"),
+)
+"""The request headers the journal keeps, each with the WSGI environ key it arrives under."""
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 class MockApp:
@@ -52,18 +59,15 @@ class MockApp:
         self.webhooks = WebhookSender(self.backend, self._render_callback)
         self.backend.notifier = self.webhooks
         self.control = Control(self)
-        rules = [Rule(f"{CONTROL_PREFIX}/<path:rest>", endpoint=("control", ""))]
+        # Every dialect path is a fixed string, so a dict routes every request (werkzeug's Map, which
+        # matches patterns, cost more to build than the rest of the app and more per request than a dict).
+        self._routes: dict[tuple[str, str], tuple[str, str]] = {}
+        self._methods: dict[str, set[str]] = {}
         for dialect in self.dialects.values():
             for path, methods, operation in dialect.routes():
-                rules.append(Rule(path, methods=list(methods), endpoint=(dialect.name, operation)))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
-        # Every dialect path is a fixed string: a dict answers the common case before the Map is asked.
-        self._static_routes = {
-            (path.rstrip("/"), method): (dialect.name, operation)
-            for dialect in self.dialects.values()
-            for path, methods, operation in dialect.routes()
-            for method in methods
-        }
+                for method in methods:
+                    self._routes[(path.rstrip("/"), method)] = (dialect.name, operation)
+                self._methods.setdefault(path.rstrip("/"), set()).update(methods)
         self.pause: Callable[[float], None] = time.sleep
         """How a delay fault holds a request; the in-process transport stands in its own."""
         self._ticker: threading.Thread | None = None
@@ -105,31 +109,36 @@ class MockApp:
 
     # WSGI
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         _absolute_form(environ)
         request = Request(environ)
         try:
-            response = self.dispatch(request)
+            answer = self.dispatch(request)
         except Exception as failure:
-            response = _json(500, {"error": "internal", "message": f"{type(failure).__name__}: {failure}"})
-        return response(environ, start_response)
+            answer = _json(500, {"error": "internal", "message": f"{type(failure).__name__}: {failure}"})
+        if isinstance(answer, Response):
+            return answer(environ, start_response)
+        # A dialect's reply is written as it is: a Response object would only copy it about.
+        body = answer.body
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
+        start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} Unknown", headers)
+        return [b""] if request.method == "HEAD" else [body]
 
-    def dispatch(self, request: Request) -> Response:
-        route = self._static_routes.get((request.path.rstrip("/"), request.method))
-        if route is not None:
-            dialect_name, operation = route
-        else:
-            adapter = self.url_map.bind_to_environ(request.environ)
+    def dispatch(self, request: Request) -> Response | Reply:
+        """The answer to one request: a dialect's reply, or a Response (control API, faults, errors)."""
+        path, method = request.path.rstrip("/"), request.method
+        if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             try:
-                (dialect_name, operation), arguments = adapter.match()
-            except (NotFound, MethodNotAllowed) as problem:
-                return self._unrouted(request, problem)
-        if dialect_name == "control":
-            try:
-                return self.control.dispatch(request, arguments["rest"])
+                return self.control.dispatch(request, path[len(CONTROL_PREFIX) + 1 :])
             except HTTPException as problem:
                 return _json(problem.code or 500, {"error": problem.name, "message": problem.description})
-        fault = self.faults.take(request.method, request.path, dialect_name, operation)
+        route = self._routes.get((path, method))
+        if route is None and method == "HEAD":
+            route = self._routes.get((path, "GET"))  # HEAD is GET without the body
+        if route is None:
+            return self._unrouted(request, path)
+        dialect_name, operation = route
+        fault = self.faults.take(method, request.path, dialect_name, operation)
         if fault is not None and fault.delay:
             self.pause(fault.delay)  # the fault asked for a slow server
         dialect = self.dialects[dialect_name]
@@ -137,39 +146,39 @@ class MockApp:
             reply, violations = dialect.fault_reply(operation, request, fault.code), []
         else:
             reply, violations = dialect.handle(operation, request, self.backend)
-        response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-        response.headers.extend(reply.headers)
+        answer: Response | Reply = reply
+        status = reply.status
         if fault is not None:
-            response = _faulted(response, fault, request)
+            response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+            response.headers.extend(reply.headers)
+            answer = _faulted(response, fault, request)
+            status = answer.status_code
+        environ = request.environ
         self.journal.record(
             at=self.clock.now(),
             dialect=dialect_name,
             operation=reply.request_operation or operation,
-            method=request.method,
+            method=method,
             path=request.path,
             query=request.query_string.decode("latin-1"),
-            request_headers={
-                name: request.headers[name] for name in _JOURNALED_HEADERS if name in request.headers
-            },
+            request_headers={name: environ[key] for name, key in _JOURNALED_HEADERS if key in environ},
             request_body=request.get_data(cache=True),
-            status=response.status_code,
+            status=status,
             response_content_type=reply.content_type,
             response_body=reply.body,
             request_violations=violations,
             reply_operation=reply.operation,
         )
-        return response
+        return answer
 
-    def _unrouted(self, request: Request, problem: HTTPException) -> Response:
+    def _unrouted(self, request: Request, path: str) -> Response:
         """A path no dialect documents, or a method its operation does not take: the family's error."""
         dialect = self.dialects["shortlink"]
-        status = 405 if isinstance(problem, MethodNotAllowed) else 404
-        text = (
-            f"Method not allowed: {request.method} {request.path}"
-            if status == 405
-            else f"Not found: {request.path} is not an operation of any dialect"
-        )
-        reply: Reply = dialect.error_reply(BadRequest(text, status=status), "json")
+        if path in self._methods:
+            problem = BadRequest(f"Method not allowed: {request.method} {request.path}", status=405)
+        else:
+            problem = BadRequest(f"Not found: {request.path} is not an operation of any dialect", status=404)
+        reply: Reply = dialect.error_reply(problem, "json")
         return Response(reply.body, status=reply.status, content_type=reply.content_type)
 
 
