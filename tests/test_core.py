@@ -393,13 +393,26 @@ OUTCOMES = st.sampled_from(["DELIVERED_TO_OPERATOR", "REJECTED_DND", "UNDELIVERA
 
 
 @given(
-    entries=st.lists(st.tuples(PREFIXES, OUTCOMES), max_size=6),
+    entries=st.lists(st.tuples(PREFIXES, OUTCOMES, st.booleans()), max_size=6),
     number=st.text(alphabet="1234", min_size=1, max_size=6),
 )
-def test_the_first_matching_rule_wins(entries: list[tuple[str, str]], number: str) -> None:
-    outcome = rules([{"name": f"r{i}", "to": f"{p}[0-9]*", "status": s} for i, (p, s) in enumerate(entries)])
+def test_the_first_matching_rule_wins(entries: list[tuple[str, str, bool]], number: str) -> None:
+    """Rules for one plain number and pattern rules, mixed: the first in the list that matches decides."""
+    outcome = rules(
+        [
+            {"name": f"r{i}", "to": prefix if plain else f"{prefix}[0-9]*", "status": status}
+            for i, (prefix, status, plain) in enumerate(entries)
+        ]
+    )
     decided = outcome.decide(number, DIALECT, "default").outcome
-    first = next((i for i, (prefix, _) in enumerate(entries) if number.startswith(prefix)), None)
+    first = next(
+        (
+            i
+            for i, (prefix, _, plain) in enumerate(entries)
+            if (number == prefix if plain else number.startswith(prefix))
+        ),
+        None,
+    )
     if first is None:
         assert decided.rule == "default"
         assert decided.status.name == "DELIVERED_TO_HANDSET"

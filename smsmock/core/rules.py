@@ -10,11 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from smsmock.core.messages import Outcome
 from smsmock.core.vocabulary import NO_ERROR, vocabulary
-from smsmock.resources import SafeLoader, load_fixture
+from smsmock.resources import load_fixture, parse_yaml
 
 DEFAULT_AFTER = 3.0
 _RULE_FIELDS = {
@@ -92,6 +90,13 @@ class OutcomeRules:
     def __init__(self, rules: Sequence[Rule], default: Rule) -> None:
         self.rules = tuple(rules)
         self.default = default
+        # Most rules name one number. A number is only worth trying against the rules that could match
+        # it: every rule that is not a plain number, and the plain-number rules for this one, in order.
+        self._general = (*(rule for rule in self.rules if rule.literal is None), default)
+        self._for_number: dict[str, tuple[Rule, ...]] = {
+            number: tuple(rule for rule in (*self.rules, default) if rule.literal in (None, number))
+            for number in {rule.literal for rule in self.rules if rule.literal is not None}
+        }
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> OutcomeRules:
@@ -110,9 +115,11 @@ class OutcomeRules:
 
     @classmethod
     def from_file(cls, path: str | Path) -> OutcomeRules:
+        import yaml  # for its error type; only a rule file of the user's needs it
+
         try:
             with Path(path).open(encoding="utf-8") as handle:
-                data = yaml.load(handle, Loader=SafeLoader)
+                data = parse_yaml(handle)
         except (OSError, yaml.YAMLError) as exc:
             raise RuleError(f"{path}: {exc}") from exc
         try:
@@ -122,7 +129,7 @@ class OutcomeRules:
 
     def decide(self, number: str, dialect: str, account: str, text: str | None = None) -> Decision:
         digits = normalise_number(number)
-        for rule in (*self.rules, self.default):
+        for rule in self._for_number.get(digits, self._general):
             groups = rule.matches(digits, dialect, account, text)
             if groups is not None:
                 outcome = rule.fixed or _outcome(rule, groups)
