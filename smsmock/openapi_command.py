@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 FORMATS = ("json", "yaml")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -77,19 +75,18 @@ def render(document: dict[str, Any], output_format: str) -> str:
     """The document as JSON or YAML text, ending in a newline; keys keep the generator's order."""
     if output_format == "json":
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    # Imported here: the CLI registers this command on every start, `smsmock serve` included.
+    import yaml
 
+    class BlockDumper(yaml.SafeDumper):
+        """Multi-line strings (descriptions with tables, XML examples) as literal blocks, no aliases."""
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (descriptions with tables, XML examples) as literal blocks, and no aliases."""
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    def represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        # The emitter falls back to a quoted style where a block cannot hold the text (trailing spaces).
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
 
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    # The emitter falls back to a quoted style where a block cannot hold the text (trailing spaces).
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
-
-
-_Dumper.add_representer(str, _represent_str)
+    BlockDumper.add_representer(str, represent_str)
+    return yaml.dump(document, Dumper=BlockDumper, sort_keys=False, allow_unicode=True, width=100)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
-
-# libyaml's C parser, where PyYAML was built with it: the code tables load ten times faster.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from typing import IO, Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_CACHE_FORMAT = b"smsmock parsed YAML 1\n"
+"""Part of every cache key: a change to how tables are parsed or stored must change it."""
 
 
 @cache
@@ -37,6 +39,54 @@ def schemas_dir() -> Path:
 
 @cache
 def load_fixture(relative_path: str) -> Any:
-    """Parse a YAML table under `fixtures/` (safe loader only; cached, treat as read-only)."""
-    with (fixtures_dir() / relative_path).open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=SafeLoader)
+    """A YAML table under `fixtures/` (cached, treat as read-only)."""
+    return load_yaml(fixtures_dir() / relative_path)
+
+
+def parse_yaml(source: str | bytes | IO[str]) -> Any:
+    """YAML with the safe loader only: libyaml's C parser where PyYAML was built with it (ten times
+    faster). Raises `yaml.YAMLError` for text that is not YAML."""
+    # Imported here, not at the top: a start whose tables are all in the cache never needs the parser.
+    import yaml
+
+    return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_yaml(path: Path) -> Any:
+    """A shipped YAML file (safe loader only), parsed once per content.
+
+    Parsing the tables was most of the mock's start-up, so the parsed form is kept in the user's cache
+    directory under a hash of the file: the next start reads it back with `marshal`, and an edited
+    table has another hash, so it is parsed again. A cache that cannot be read or written is skipped.
+    """
+    raw = path.read_bytes()
+    cached = cache_dir() / f"{hashlib.blake2b(_CACHE_FORMAT + raw, digest_size=16).hexdigest()}.marshal"
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(cached.read_bytes())
+    data = parse_yaml(raw)
+    _store(cached, data)
+    return data
+
+
+def cache_dir() -> Path:
+    """`$SMSMOCK_CACHE_DIR`, else `smsmock/` in `$XDG_CACHE_HOME` or `~/.cache`."""
+    if os.environ.get("SMSMOCK_CACHE_DIR"):
+        return Path(os.environ["SMSMOCK_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "smsmock"
+
+
+def _store(path: Path, data: Any) -> None:
+    # Written aside and renamed, so a concurrent start never reads half a file. A value marshal cannot
+    # hold (a YAML date) is simply not cached.
+    with contextlib.suppress(OSError, ValueError):
+        payload = marshal.dumps(data)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(payload)
+            os.replace(scratch, path)
+        except OSError:
+            Path(scratch).unlink(missing_ok=True)
+            raise

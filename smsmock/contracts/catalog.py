@@ -8,9 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from smsmock.resources import SafeLoader, load_fixture, schemas_dir
+from smsmock.resources import load_fixture, load_yaml, schemas_dir
 
 if TYPE_CHECKING:
     import xmlschema
@@ -58,7 +56,7 @@ def operations(dialect: str) -> dict[str, Operation]:
     manifest_path = schemas_dir() / dialect / "operations.yaml"
     if not manifest_path.is_file():
         raise UnknownOperation(f"unknown dialect {dialect!r}; smsmock knows {', '.join(dialects())}")
-    manifest = yaml.load(manifest_path.read_text(encoding="utf-8"), Loader=SafeLoader)
+    manifest = load_yaml(manifest_path)
     known = {"method", "paths", "request", "response", "section"}
     return {
         name: Operation(

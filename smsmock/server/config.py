@@ -8,12 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from smsmock.contracts.journal import DEFAULT_SIZE
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
 from smsmock.core.rules import OutcomeRules
-from smsmock.resources import SafeLoader
+from smsmock.resources import parse_yaml
 
 
 class ConfigError(ValueError):
@@ -63,10 +61,12 @@ class MockConfig:
 def load_config(path: str | Path | None) -> MockConfig:
     if path is None:
         return MockConfig()
+    import yaml  # for its error type; only a configuration file needs it
+
     path = Path(path)
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=SafeLoader) or {}
+            data = parse_yaml(handle) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"{path}: {error}") from error
     if not isinstance(data, Mapping):
