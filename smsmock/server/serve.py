@@ -9,12 +9,16 @@ worker starts with everything loaded.
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 from typing import TextIO
 
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
+
+GC_YOUNG_THRESHOLD = 20_000
+"""Allocations between collections of the youngest generation in the serving worker."""
 
 
 def free_port(host: str) -> int:
@@ -50,6 +54,11 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, out: Te
     def load() -> MockApp:
         # Runs in the worker, after the fork: threads must start here, not in the parent.
         app.start_background()
+        # The tables and schemas loaded so far live as long as the server: frozen, the collector stops
+        # walking them. A request makes a few hundred objects, most freed at once by reference
+        # counting; collecting every 700 allocations (the default) spent a tenth of a request's time.
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         return app
 
     server = MPServer(
