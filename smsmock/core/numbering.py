@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from smsmock.resources import load_fixture
@@ -106,6 +106,7 @@ def _split(number: str) -> tuple[_Country, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the plan never changes, and clients send to the same numbers again and again
 def lookup(number: str) -> Network | None:
     """The network a number belongs to by its prefixes (longest match), or None if the plan has none.
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -68,6 +69,11 @@ def body_format(content_type: str | None) -> str | None:
     return None
 
 
+# Clients send the same few headers on every request, so the header parsers below keep their answers.
+_HEADER_CACHE = 512
+
+
+@lru_cache(maxsize=_HEADER_CACHE)
 def reply_format(accept: str | None, request_format: str | None) -> str:
     """JSON or XML by Accept; without a usable Accept, the request's own format, else JSON.
 
@@ -114,6 +120,7 @@ def _ranked(accept: str | None) -> list[str]:
     return [media for _, _, media in sorted(ranked)]
 
 
+@lru_cache(maxsize=_HEADER_CACHE)
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
     """(username, password) of a Basic Authorization header; base64 padding may be missing."""
     if not header:
