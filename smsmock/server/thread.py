@@ -16,6 +16,10 @@ class _RequestHandler(WSGIRequestHandler):
     # the client's delayed ACK, some 40 ms per request on a kept-alive connection.
     disable_nagle_algorithm = True
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Not logged: the journal keeps every exchange, and a test's captured output stays readable
+        (werkzeug wrote a line to standard error per request)."""
+
 
 class MockServer:
     """A running mock for tests: `with MockServer() as mock: ... mock.url ... mock.control.advance(5)`.
