@@ -1182,6 +1182,8 @@ def test_a_wrong_method_is_405(mock: Transport) -> None:
         assert answer.status == 405, (method, path, answer)
         assert_valid("shortlink", "error", answer)
         assert method in answer.service_exception()["text"]
+        assert method not in answer.headers["allow"].split(", ")
+        assert {"GET", "POST"} & set(answer.headers["allow"].split(", "))
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/sms/2/text/advanced"), ("POST", "/sms/1/reports")])

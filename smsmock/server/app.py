@@ -174,12 +174,16 @@ class MockApp:
     def _unrouted(self, request: Request, path: str) -> Response:
         """A path no dialect documents, or a method its operation does not take: the family's error."""
         dialect = self.dialects["shortlink"]
-        if path in self._methods:
+        allowed = self._methods.get(path)
+        if allowed:
             problem = BadRequest(f"Method not allowed: {request.method} {request.path}", status=405)
         else:
             problem = BadRequest(f"Not found: {request.path} is not an operation of any dialect", status=404)
         reply: Reply = dialect.error_reply(problem, "json")
-        return Response(reply.body, status=reply.status, content_type=reply.content_type)
+        response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))  # a 405 must say what is (RFC 9110 15.5.6)
+        return response
 
 
 def _absolute_form(environ: dict[str, Any]) -> None:
