@@ -116,5 +116,8 @@ def test_any_yaml_document_round_trips_through_the_cache(document: Any) -> None:
         patch.setenv("SMSMOCK_CACHE_DIR", str(Path(scratch) / "cache"))
         table = Path(scratch) / "table.yaml"
         table.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-        assert load_yaml(table) == document
-        assert load_yaml(table) == document
+        # Held to what the parser reads, not to `document`: PyYAML itself does not give back every
+        # string it dumps (a NEL, U+0085, in a key reads back as a space).
+        parsed = parse_yaml(table.read_bytes())
+        assert load_yaml(table) == parsed, "parsed and stored"
+        assert load_yaml(table) == parsed, "read back from the cache"
