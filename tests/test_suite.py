@@ -16,6 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,16 +26,22 @@ DIALECTS = ("shortlink", "qikli", "unified", "quicktel", "sendsms")
 RUN_TIMEOUT = 1200
 
 
-def declared(variant: Path) -> dict[str, str]:
-    """The variant's module-level string constants (CAUGHT_BY, SYMPTOM), read without importing it."""
+def declared(variant: Path) -> dict[str, Any]:
+    """The variant's module-level constants (CAUGHT_BY, SYMPTOM), read without importing it."""
     tree = ast.parse(variant.read_text(encoding="utf-8"))
     return {
-        target.id: node.value.value
+        target.id: ast.literal_eval(node.value)
         for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Tuple))
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+
+
+def symptoms(facts: dict[str, Any]) -> tuple[str, ...]:
+    """SYMPTOM is one pattern, or a tuple of them where one bug shows in more than one way."""
+    symptom = facts["SYMPTOM"]
+    return (symptom,) if isinstance(symptom, str) else tuple(symptom)
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,11 @@ def test_the_suite_catches_a_seeded_bug(suite_runs: dict[tuple[str, str], Outcom
     assert outcome.failed, f"{facts['CAUGHT_BY']} passed on {variant.name}"
     # The report names the intended failure, then the minimal input that shows it.
     lines = outcome.report.splitlines()
-    symptom = [at for at, line in enumerate(lines) if fnmatch.fnmatch(line, f"*{facts['SYMPTOM']}*")]
+    symptom = [
+        at
+        for at, line in enumerate(lines)
+        if any(fnmatch.fnmatch(line, f"*{pattern}*") for pattern in symptoms(facts))
+    ]
     meant = [at for at, line in enumerate(lines) if "the user meant: Outgoing(" in line]
     assert symptom and meant and symptom[0] < meant[-1], outcome.report[:3000]
 

@@ -1,11 +1,11 @@
 """Seeded bug: the text goes into the <sms> element unescaped, so a `&` or `<` in it makes the whole
-request malformed XML."""
+request malformed XML, and a CR arrives as LF (XML parsers normalise line ends; `&#13;` keeps one)."""
 
 import test_quicktel_contract as reference
 from quicktel_client import QuicktelClient, Sms
 
 CAUGHT_BY = "test_what_the_mock_receives_is_what_the_user_meant"
-SYMPTOM = "the requests break the contract"
+SYMPTOM = ("the requests break the contract", "the text arrived as *")
 
 
 class TextUnescaped(QuicktelClient):
