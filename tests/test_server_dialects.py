@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transports import over_http, over_wsgi
 from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Response
 
 from smsmock import strategies
 from smsmock.contracts.catalog import errata, examples, operations
@@ -1206,6 +1207,23 @@ def test_an_unknown_path_is_404(mock: Transport) -> None:
         assert answer.status == 404, (path, answer)
         assert_valid("shortlink", "error", answer)
         assert answer.service_exception()["messageId"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/restapi/account/1/balance", {"Authorization": AUTHORIZATION}),  # 200
+        ("/restapi/account/1/balance", {}),  # 401
+        ("/restapi/sms/1/text/single", {"Authorization": AUTHORIZATION}),  # 405, a werkzeug Response
+    ],
+)
+def test_status_lines_are_werkzeugs(path: str, headers: dict[str, str]) -> None:
+    """The status line of a dialect's reply reads as a werkzeug Response's would."""
+    lines: list[str] = []
+    environ = EnvironBuilder(path=path, method="GET", headers=headers).get_environ()
+    b"".join(MockApp()(environ, lambda status, _headers, *_: lines.append(status)))
+    (line,) = lines
+    assert line == Response(status=int(line.split()[0])).status
 
 
 def test_head_is_get_without_the_body(mock: Transport) -> None:

@@ -7,10 +7,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from smsmock.contracts.journal import Journal
@@ -40,7 +40,8 @@ _JOURNALED_HEADERS = (
     ("User-Agent", "HTTP_USER_AGENT"),
 )
 """The request headers the journal keeps, each with the WSGI environ key it arrives under."""
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+_STATUS_LINES = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
+"""Status lines as werkzeug's Response writes them."""
 
 
 class MockApp:
@@ -121,7 +122,7 @@ class MockApp:
         # A dialect's reply is written as it is: a Response object would only copy it about.
         body = answer.body
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
-        start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} Unknown", headers)
+        start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} UNKNOWN", headers)
         return [b""] if request.method == "HEAD" else [body]
 
     def dispatch(self, request: Request) -> Response | Reply:
