@@ -32,6 +32,7 @@ from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
 from smsmock.server.control import Control
 from smsmock.server.thread import MockServer
+from smsmock.verify.bodies import FAMILY_XML_WRAPPED
 
 DIALECTS = ("shortlink", "qikli")
 AUTHORIZATION = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
@@ -62,17 +63,6 @@ TURKISH_EXAMPLE = (
     "Artık Ulusal Dil Tanımlayıcısı ile Türkçe karakterli smslerinizi rahatlıkla iletebilirsiniz."
 )
 """The advanced API example's text: `ı` forces UCS-2 unless it is transliterated or shifted."""
-
-# The lists each operation's XML request wraps (<to><to>..</to></to>) rather than repeats.
-XML_WRAPPED = {
-    "send_text_single": ("to",),
-    "send_text_multi": ("messages", "to"),
-    "send_binary_single": ("to",),
-    "send_binary_multi": ("messages", "to"),
-    "send_text_advanced": (),
-    "number_query": ("to",),
-    "number_notify": ("to",),
-}
 
 
 # replies
@@ -242,7 +232,7 @@ class Transport:
             if wire == "json":
                 body, headers["Content-Type"] = json.dumps(payload).encode(), JSON
             else:
-                body, headers["Content-Type"] = xml_request(payload, XML_WRAPPED[operation]), XML
+                body, headers["Content-Type"] = xml_request(payload, FAMILY_XML_WRAPPED[operation]), XML
         method = "POST" if payload is not None else "GET"
         answer = self.request(method, path_of(dialect, operation), body, headers, query)
         assert answer.status == status, f"{dialect} {operation}: expected {status}, got {answer}"
