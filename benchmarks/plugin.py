@@ -36,6 +36,7 @@ from pathlib import Path
 import requests
 import responses
 
+from smsmock.contracts import examples
 from smsmock.plugin.inprocess import ROOT, InProcessTransport
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
@@ -46,22 +47,7 @@ CLIENTS = HERE.parent / "examples" / "clients"
 PATH = "/restapi/sms/1/text/single"
 BODY = {"from": "InfoSMS", "to": "41793026727", "text": "My first SMS"}
 AUTH = ("Aladdin", "open sesame")
-CANNED = {
-    "messages": [
-        {
-            "to": "41793026727",
-            "status": {
-                "groupId": 0,
-                "groupName": "ACCEPTED",
-                "id": 0,
-                "name": "MESSAGE_ACCEPTED",
-                "description": "Message accepted",
-            },
-            "smsCount": 1,
-            "messageId": "2250be2d4219-3af1-78856-aabe-1362af1edfd2",
-        }
-    ]
-}
+CANNED = json.loads(next(e for e in examples("shortlink") if e["id"] == "gs-send-response-json")["body"])
 """The document's reply to this request, which the bare stub returns every time."""
 
 

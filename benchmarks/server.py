@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from smsmock.contracts import examples
+
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 
@@ -52,22 +54,8 @@ HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json",
 }
-REPLY = {
-    "messages": [
-        {
-            "to": "41793026727",
-            "status": {
-                "groupId": 0,
-                "groupName": "ACCEPTED",
-                "id": 0,
-                "name": "MESSAGE_ACCEPTED",
-                "description": "Message accepted",
-            },
-            "smsCount": 1,
-            "messageId": "2250be2d4219-3af1-78856-aabe-1362af1edfd2",
-        }
-    ]
-}
+REPLY = json.loads(next(e for e in examples("shortlink") if e["id"] == "gs-send-response-json")["body"])
+"""The document's reply to this request, which pytest-httpserver returns every time."""
 
 SERVERS = ("smsmock", "wiremock", "pytest-httpserver")
 LABELS = {"smsmock": "smsmock", "wiremock": "WireMock", "pytest-httpserver": "pytest-httpserver"}
