@@ -62,13 +62,12 @@ class MockApp:
         self.control = Control(self)
         # Every dialect path is a fixed string, so a dict routes every request (werkzeug's Map, which
         # matches patterns, cost more to build than the rest of the app and more per request than a dict).
-        self._routes: dict[tuple[str, str], tuple[str, str]] = {}
-        self._methods: dict[str, set[str]] = {}
-        for dialect in self.dialects.values():
-            for path, methods, operation in dialect.routes():
-                for method in methods:
-                    self._routes[(path.rstrip("/"), method)] = (dialect.name, operation)
-                self._methods.setdefault(path.rstrip("/"), set()).update(methods)
+        self._routes = {
+            (path.rstrip("/"), method): (dialect.name, operation)
+            for dialect in self.dialects.values()
+            for path, methods, operation in dialect.routes()
+            for method in methods
+        }
         self.pause: Callable[[float], None] = time.sleep
         """How a delay fault holds a request; the in-process transport stands in its own."""
         self._ticker: threading.Thread | None = None
@@ -175,7 +174,7 @@ class MockApp:
     def _unrouted(self, request: Request, path: str) -> Response:
         """A path no dialect documents, or a method its operation does not take: the family's error."""
         dialect = self.dialects["shortlink"]
-        allowed = self._methods.get(path)
+        allowed = {method for route_path, method in self._routes if route_path == path}
         if allowed:
             problem = BadRequest(f"Method not allowed: {request.method} {request.path}", status=405)
         else:
