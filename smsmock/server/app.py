@@ -68,6 +68,8 @@ class MockApp:
             for path, methods, operation in dialect.routes()
             for method in methods
         }
+        self.after_request: Callable[[], None] | None = None
+        """Run at the end of every request, its reply ready (`smsmock serve` manages the collector there)."""
         self.pause: Callable[[float], None] = time.sleep
         """How a delay fault holds a request; the in-process transport stands in its own."""
         self._ticker: threading.Thread | None = None
@@ -116,6 +118,12 @@ class MockApp:
             answer = self.dispatch(request)
         except Exception as failure:
             answer = _json(500, {"error": "internal", "message": f"{type(failure).__name__}: {failure}"})
+        finally:
+            # werkzeug's Request puts itself into the environ: a reference cycle per request, which
+            # only the cyclic collector could free. Broken here, a request is freed by reference counting.
+            environ.pop("werkzeug.request", None)
+        if self.after_request is not None:
+            self.after_request()
         if isinstance(answer, Response):
             return answer(environ, start_response)
         # A dialect's reply is written as it is: a Response object would only copy it about.
