@@ -9,7 +9,10 @@ that the script starts on free loopback ports and stops again:
 - smsmock, as users serve it: `python -m smsmock serve --host 127.0.0.1 --port P`;
 - WireMock standalone, the jar of the npm package `wiremock` (installed with `npm install` in this
   folder when missing), with the one templated stub in wiremock/mappings; needs Java 17+;
-- pytest-httpserver, one static expectation answered by `HTTPServer(host, port)` in a subprocess.
+- pytest-httpserver, one static expectation answered by `HTTPServer(host, port)` in a subprocess;
+- and, for scale, the ceiling: a WSGI app that reads the body and returns the document's reply,
+  served by granian exactly as `smsmock serve` serves (one worker, one blocking thread). No WSGI app
+  served that way can answer faster, so it bounds what smsmock's own work may cost.
 
 Load comes from wrk (Debian package `wrk`) with the same settings for all: each server gets the same
 warm-up, then the rounds are interleaved (every server once per round) and each figure is the median of
@@ -57,8 +60,14 @@ HEADERS = {
 REPLY = json.loads(next(e for e in examples("shortlink") if e["id"] == "gs-send-response-json")["body"])
 """The document's reply to this request, which pytest-httpserver returns every time."""
 
-SERVERS = ("smsmock", "wiremock", "pytest-httpserver")
-LABELS = {"smsmock": "smsmock", "wiremock": "WireMock", "pytest-httpserver": "pytest-httpserver"}
+SERVERS = ("smsmock", "wiremock", "pytest-httpserver", "ceiling")
+LABELS = {
+    "smsmock": "smsmock",
+    "wiremock": "WireMock",
+    "pytest-httpserver": "pytest-httpserver",
+    "ceiling": "ceiling (empty app)",
+}
+PEERS = ("wiremock", "pytest-httpserver", "ceiling")
 
 # Answers the benchmark request from a static expectation until the process is terminated.
 PYTEST_HTTPSERVER = """\
@@ -68,6 +77,22 @@ server = HTTPServer(host=sys.argv[1], port=int(sys.argv[2]))
 server.expect_request(sys.argv[3], method="POST").respond_with_json(json.loads(sys.argv[4]))
 server.start()
 threading.Event().wait()
+"""
+
+# The fastest WSGI app there is, on granian with the settings of smsmock.server.serve.
+CEILING = """\
+import sys
+from granian.constants import HTTPModes, Interfaces
+from granian.server.mp import MPServer
+reply = sys.argv[3].encode()
+headers = [("Content-Type", "application/json"), ("Content-Length", str(len(reply)))]
+def app(environ, start_response):
+    environ["wsgi.input"].read()
+    start_response("200 OK", headers)
+    return [reply]
+server = MPServer(target="ceiling", address=sys.argv[1], port=int(sys.argv[2]), interface=Interfaces.WSGI,
+                  workers=1, blocking_threads=1, http=HTTPModes.http1, websockets=False, log_enabled=False)
+server.serve(target_loader=lambda: app, wrap_loader=False)
 """
 
 READY_TIMEOUT = 120.0
@@ -139,6 +164,8 @@ def command(name: str, port: int, scratch: Path) -> list[str]:
         return ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(root), "--disable-banner"]
     if name == "pytest-httpserver":
         return [sys.executable, "-c", PYTEST_HTTPSERVER, HOST, str(port), PATH, json.dumps(REPLY)]
+    if name == "ceiling":
+        return [sys.executable, "-c", CEILING, HOST, str(port), json.dumps(REPLY)]
     raise ValueError(name)
 
 
@@ -377,10 +404,14 @@ def ratios(medians: dict[str, dict[str, float]]) -> dict[str, float]:
         return found
     ours = medians["smsmock"]
     for figure, label in FIGURES.items():
-        for peer in ("wiremock", "pytest-httpserver"):
+        for peer in PEERS:
             theirs = medians.get(peer, {})
             if ours.get(figure) and theirs.get(figure):
                 found[f"{label}: smsmock / {LABELS[peer]}"] = ours[figure] / theirs[figure]
+    # How far any WSGI app served like smsmock could go against WireMock: the bound on that ratio.
+    ceiling, wiremock = medians.get("ceiling", {}), medians.get("wiremock", {})
+    if ceiling.get("rps") and wiremock.get("rps"):
+        found[f"req/s: {LABELS['ceiling']} / WireMock"] = ceiling["rps"] / wiremock["rps"]
     return found
 
 
