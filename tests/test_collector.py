@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transports import documented_requests
 from werkzeug.test import EnvironBuilder
 
-from smsmock.contracts.catalog import examples, operations
+from smsmock.contracts.catalog import operations
 from smsmock.server.app import MockApp
 from smsmock.server.serve import StateFreezer
 
@@ -66,18 +66,17 @@ def _cyclic_garbage() -> int:
     return gc.collect()
 
 
+def _cycles_left_by(app: MockApp, environs: list[dict[str, Any]]) -> int:
+    """The cyclic garbage the requests leave, sent once more after a warming round."""
+    _warm(app, environs)
+    with collector_off():
+        for environ in environs:
+            app(environ, _start_response)
+        return _cyclic_garbage()
+
+
 def _documented_requests(*, xml: bool = True) -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for dialect in DIALECTS:
-        served = {name for name, op in operations(dialect).items() if op.paths and name != "error"}
-        for example in examples(dialect):
-            if example["direction"] != "request" or not example.get("method"):
-                continue
-            if example["operation"] not in served or example.get("snippet") in ("curl", "python"):
-                continue  # a callback the mock sends itself, or a code snippet
-            if xml or example["format"] != "xml":
-                found.append((dialect, example))
-    return found
+    return [(d, e) for d, e in documented_requests(DIALECTS) if xml or e["format"] != "xml"]
 
 
 def _example_environ(example: dict[str, Any]) -> dict[str, Any]:
@@ -94,11 +93,7 @@ def test_documented_json_and_parameter_requests_leave_no_cycle() -> None:
     app = MockApp()
     environs = [_example_environ(example) for _, example in _documented_requests(xml=False)]
     assert len(environs) > 30
-    _warm(app, environs)
-    with collector_off():
-        for environ in environs:
-            app(environ, _start_response)
-        assert _cyclic_garbage() == 0
+    assert _cycles_left_by(app, environs) == 0
 
 
 def test_control_api_requests_leave_no_cycle() -> None:
@@ -119,11 +114,7 @@ def test_control_api_requests_leave_no_cycle() -> None:
         _environ("GET", "/nowhere"),
         _environ("DELETE", "/restapi/sms/1/text/single"),
     ]
-    _warm(app, environs)
-    with collector_off():
-        for environ in environs:
-            app(environ, _start_response)
-        assert _cyclic_garbage() == 0
+    assert _cycles_left_by(app, environs) == 0
 
 
 def test_a_reset_frees_the_state_without_the_collector() -> None:
@@ -238,9 +229,3 @@ def test_the_freezer_waits_a_whole_interval_between_freezes() -> None:
             assert (gc.get_freeze_count() > 0) is freezes, moment
     finally:
         gc.unfreeze()
-
-
-@pytest.fixture(autouse=True)
-def _collector_back_on() -> Iterator[None]:
-    yield
-    gc.enable()

@@ -20,12 +20,12 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transports import over_http, over_wsgi
+from transports import documented_requests, over_http, over_wsgi
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Response
 
 from smsmock import strategies
-from smsmock.contracts.catalog import errata, examples, operations
+from smsmock.contracts.catalog import errata, operations
 from smsmock.contracts.validation import errors, validate
 from smsmock.encoding import measure, transliterate
 from smsmock.server.app import MockApp
@@ -367,16 +367,10 @@ def moment(mock: Transport, offset: float = 0.0) -> str:
 
 
 def _example_requests() -> list[Any]:
-    cases = []
-    for dialect in DIALECTS:
-        served = {name for name, op in operations(dialect).items() if op.paths and name != "error"}
-        for example in examples(dialect):
-            if example["direction"] != "request" or not example.get("method"):
-                continue
-            if example["operation"] not in served or example.get("snippet") in ("curl", "python"):
-                continue  # a callback the mock sends itself, or a code snippet
-            cases.append(pytest.param(dialect, example, id=f"{dialect}-{example['id']}"))
-    return cases
+    return [
+        pytest.param(dialect, example, id=f"{dialect}-{example['id']}")
+        for dialect, example in documented_requests(DIALECTS)
+    ]
 
 
 def _broken_on_purpose(example: Mapping[str, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""One HTTP exchange with the mock, in process (werkzeug's test client) or over a real socket.
+"""One HTTP exchange with the mock, in process (werkzeug's test client) or over a real socket,
+and the documented requests there are to send.
 
 The dialect test modules wrap these in transports of their own, each with the dialect's helpers;
 the exchange itself is the same for all of them.
@@ -7,10 +8,13 @@ the exchange itself is the same for all of them.
 from __future__ import annotations
 
 import http.client
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from werkzeug.test import Client
+
+from smsmock.contracts.catalog import examples, operations
 
 LOOPBACK = "127.0.0.1"
 
@@ -77,3 +81,15 @@ def over_http(
 
 def _with_type(headers: Mapping[str, str] | None, content_type: str | None) -> dict[str, str]:
     return {**(headers or {}), **({"Content-Type": content_type} if content_type else {})}
+
+
+def documented_requests(dialects: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(dialect, example) for every documented request the mock serves, as the documents print it."""
+    for dialect in dialects:
+        served = {name for name, op in operations(dialect).items() if op.paths and name != "error"}
+        for example in examples(dialect):
+            if example["direction"] != "request" or not example.get("method"):
+                continue
+            if example["operation"] not in served or example.get("snippet") in ("curl", "python"):
+                continue  # a callback the mock sends itself, or a code snippet
+            yield dialect, example
