@@ -156,7 +156,7 @@ def test_sms_count_fires_on_a_euro_counted_as_one_septet() -> None:
     assert finding.severity is Severity.ERROR
     assert finding.location == "response /messages/0/smsCount"
     assert "takes 2 part(s)" in finding.message and "GSM7, 162 septets" in finding.message
-    assert finding.section.startswith("004_e5939b0008a6e353.txt § Send SMS > Single textual message")
+    assert finding.section.startswith("Shortlink SMS API § Send SMS > Single textual message")
 
 
 def test_sms_count_fires_on_an_emoji_counted_as_one_unit() -> None:
@@ -363,21 +363,31 @@ def test_unified_reply_is_quiet_on_the_documented_shapes() -> None:
 # --- unified-type ----------------------------------------------------------------------------------
 
 
-def test_unified_type_fires_on_unicode_sent_as_plain_text() -> None:
-    (finding,) = fired(
-        [unified("1701|41793026727|id-1", destination="41793026727", message="Привет")], "unified-type"
+def message_violations(recorded: Exchange) -> list[tuple[str, str, str]]:
+    """(severity, keyword, found) of what a recorded unified request breaks in its message."""
+    return [
+        (str(item.severity), item.keyword, item.found)
+        for item in recorded.request_violations
+        if item.location == "message"
+    ]
+
+
+def test_unicode_sent_as_plain_text_is_the_contract_error_the_mock_journals() -> None:
+    recorded = unified("1701|41793026727|id-1", destination="41793026727", message="Привет")
+    assert message_violations(recorded) == [("error", "alphabet", '"П, р, и, в, е, т"')]
+    (violation,) = recorded.request_violations
+    assert violation.section == (
+        "Unified Communications API § 1. - Submit Messages > 1.2 - GET Message Submission API > 3 type"
     )
-    assert finding.severity is Severity.ERROR and finding.location == "request message"
-    assert "'П' (U+041F)" in finding.message and "type 2 or 6" in finding.message
-    assert finding.section.endswith("1.2 - GET Message Submission API > 3 type")
+    assert fired([recorded], "unified-type") == []  # one finding, not a second from the semantic checks
 
 
-def test_unified_type_fires_on_characters_iso_8859_1_lacks() -> None:
-    (finding,) = fired([unified("1701|4179|id", destination="4179", type="5", message="5 €")], "unified-type")
-    assert "'€' (U+20AC)" in finding.message
+def test_characters_iso_8859_1_lacks_are_a_contract_error() -> None:
+    recorded = unified("1701|4179|id", destination="4179", type="5", message="5 €")
+    assert message_violations(recorded) == [("error", "alphabet", '"€"')]
 
 
-def test_unified_type_reads_iso_8859_1_octets_under_the_types_that_name_it() -> None:
+def test_iso_8859_1_octets_are_read_under_the_types_that_name_them() -> None:
     credentials = "username=Aladdin&password=open+sesame&dlr=0&source=Shop&destination=4179"
     latin1 = exchange(
         "GET", "/bulksms/bulksms", query=f"{credentials}&type=5&message=%E9t%E9", reply="1701|4179|id"
@@ -385,14 +395,14 @@ def test_unified_type_reads_iso_8859_1_octets_under_the_types_that_name_it() -> 
     utf8_euro = exchange(
         "GET", "/bulksms/bulksms", query=f"{credentials}&type=5&message=%E2%82%AC", reply="1701|4179|id"
     )
-    assert fired([latin1], "unified-type") == []
-    (finding,) = fired([utf8_euro], "unified-type")
-    assert "'€' (U+20AC)" in finding.message
+    assert message_violations(latin1) == [("warning", "encoding", '"été"')]
+    assert message_violations(utf8_euro) == [("error", "alphabet", '"€"')]
 
 
-def test_unified_type_warns_of_plain_text_under_a_unicode_type_and_costly_unicode() -> None:
-    (plain,) = fired([unified("1701|4179|id", destination="4179", type="2", message="Hello")], "unified-type")
-    assert plain.severity is Severity.WARNING and "hex of UCS-2" in plain.message
+def test_plain_text_under_a_unicode_type_warns_and_costly_unicode_warns() -> None:
+    plain = unified("1701|4179|id", destination="4179", type="2", message="Hello")
+    assert message_violations(plain) == [("warning", "pattern", '"Hello"')]
+    assert fired([plain], "unified-type") == []
     costly = (
         ("a" * 100).encode("utf-16-be").hex().upper()
     )  # 100 GSM characters: 1 part as type 0, 2 as type 2
@@ -800,11 +810,15 @@ def test_a_recording_with_client_bugs_fails_with_each_bug(
     assert main(["check", str(recorded["buggy"]), "--junit-xml", str(junit)]) == 1
     out = capsys.readouterr().out
     assert "unified submit: 3 exchange(s), 1 error(s)" in out
-    assert "error: request message: type 0 (Plain text (GSM 3.38 Character encoding)) cannot carry 'П'" in out
+    assert (
+        "error: request message: expected only characters of type 0, Plain text (GSM 3.38 Character"
+        ' encoding), found "П, р, и, в, е, т" [alphabet] [schema-request]' in out
+    )
     assert "error: request /from: expected a string matching" in out
     assert f"GET is not a method of {SINGLE}; it takes POST [route]" in out
     assert (
-        "§ 001_9bb9e4ec3db91303.txt § 1. - Submit Messages > 1.2 - GET Message Submission API > 3 type" in out
+        "see Unified Communications API § 1. - Submit Messages > 1.2 - GET Message Submission API > 3 type"
+        in out
     )
     suites = ElementTree.parse(junit).getroot()
     assert suites.get("tests") == "14" and suites.get("failures") == "3"
@@ -817,7 +831,7 @@ def test_a_recording_with_client_bugs_fails_with_each_bug(
     assert sorted(case.find("failure").get("type") for case in failed) == [
         "route",
         "schema-request",
-        "unified-type",
+        "schema-request",
     ]
 
 
@@ -826,10 +840,9 @@ def test_the_mocks_own_har_export_reads_as_the_client_recorded_it(recorded: dict
         exchanges = [item.exchange for item in read_text(path.read_text(encoding="utf-8"), path.name)]
         return [(item.dialect, item.operation, item.method, item.response_body) for item in exchanges]
 
-    # The export has one more: the client's wrong-method call is not in the journal (the mock never
-    # routed it), the rest are the same requests with the same replies.
-    client, export = routed(recorded["buggy"]), routed(recorded["export"])
-    assert [item for item in client if item[1] is not None] == export
+    # Every request is in the journal, the client's wrong-method call too: the same requests with the
+    # same replies.
+    assert routed(recorded["buggy"]) == routed(recorded["export"])
 
 
 def test_a_browser_har_is_read_as_browsers_write_it(
@@ -923,7 +936,7 @@ def test_a_browser_har_is_read_as_browsers_write_it(
     assert main(["check", str(har)]) == 1
     out = capsys.readouterr().out
     assert "browser.har entry 2 (seq 2): POST /gateway/restapi/sms/1/text/single -> 200" in out
-    assert "[sms-count]" in out and "[unified-type]" in out
+    assert "[sms-count]" in out and '"П, р, и, в, е, т" [alphabet] [schema-request]' in out
     assert "passed over 1 exchange(s) of no dialect: GET /favicon.ico" in out
     assert "shortlink get_balance: 1 exchange(s), ok" in out
 

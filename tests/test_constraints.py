@@ -338,7 +338,7 @@ def test_violations_say_where_the_rule_comes_from():
     (violation,) = errors(
         validate("shortlink", "send_text_single", "request", replaced(SINGLE, "/from", "ab"))
     )
-    assert violation.section.startswith("004_e5939b0008a6e353.txt §")
+    assert violation.section.startswith("Shortlink SMS API §")
     assert violation.expected.startswith("a string matching")
     assert violation.found == '"ab"'
     assert str(violation).startswith("error: /from: expected a string matching")

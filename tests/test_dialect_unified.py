@@ -786,7 +786,7 @@ def test_characters_outside_the_types_alphabet_are_recorded_and_still_sent(
     if mismatch:
         (violation,) = found
         assert violation.location == "message"
-        assert violation.section.startswith("001_9bb9e4ec3db91303.txt § ") and "type" in violation.section
+        assert violation.section.startswith("Unified Communications API § ") and "type" in violation.section
         journal = mock.control.journal(dialect="unified")[-1]
         assert [item["keyword"] for item in journal["request"]["violations"]] == ["alphabet"]
 

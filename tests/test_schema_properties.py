@@ -11,6 +11,7 @@ from hypothesis_jsonschema import from_schema
 
 from smsmock.contracts import catalog, errors, operations, validate
 from smsmock.contracts.generation import generation_schema
+from smsmock.contracts.validation import schema_violations
 
 JSON_SHAPED = [
     (dialect, name, direction, wire)
@@ -61,7 +62,9 @@ def test_generated_bodies_validate_and_a_broken_field_fails_there(contract):
     @GENERATED
     @given(from_schema(generation_schema(dialect, name, direction, wire)), st.data())
     def check(body, data):
-        found = errors(validate(dialect, name, direction, body, content_type))
+        # The schema's own verdict: validate() also holds rules no schema says (unified's alphabet per
+        # message type), which a body drawn from the schema alone need not meet.
+        found = errors(schema_violations(dialect, name, direction, body, content_type))
         assert found == [], "\n".join(map(str, found))
         leaves = [path for path, _ in _leaves(body) if path]
         if wire != "json" or not leaves:

@@ -75,7 +75,7 @@ def text_report(checked: Checked, threshold: Severity, files: int) -> str:
                     f"    {finding.severity}: {finding.location}: {finding.message} [{finding.check}]"
                 )
                 if finding.section:
-                    lines.append(f"      § {finding.section}")
+                    lines.append(f"      see {finding.section}")
     passed_over = checked.passed_over
     if passed_over:
         shown = ", ".join(f"{item.exchange.method} {item.exchange.path}" for item in passed_over[:3])
@@ -135,7 +135,7 @@ def junit_xml(checked: Checked, threshold: Severity) -> ElementTree.ElementTree:
 
 
 def _finding_text(finding: Finding) -> str:
-    section = f"\n  § {finding.section}" if finding.section else ""
+    section = f"\n  see {finding.section}" if finding.section else ""
     return f"{finding.severity}: {finding.location}: {finding.message} [{finding.check}]{section}"
 
 

@@ -18,11 +18,11 @@ from urllib.parse import parse_qsl, unquote
 
 from smsmock.checks.findings import Finding
 from smsmock.checks.routing import quicktel_xml
-from smsmock.contracts.catalog import code_tables, document_section, errata
+from smsmock.contracts.catalog import code_tables, document_section, errata, source_section
 from smsmock.contracts.journal import Exchange
 from smsmock.contracts.validation import Severity, parse_xml
 from smsmock.dialects.wire import element_value
-from smsmock.encoding import STANDARD, Encoding, NotRepresentable, TooManyParts, dialect_profiles, measure
+from smsmock.encoding import Encoding, NotRepresentable, TooManyParts, dialect_profiles, measure
 from smsmock.encoding.transliteration import names as transliteration_names
 from smsmock.encoding.transliteration import transliterate
 from smsmock.resources import load_fixture
@@ -39,7 +39,7 @@ CHECKS: dict[str, str] = {
     BULK_ID: "a bulkId only for more than one destination, or the client's own, and the same in reports",
     REPLY_MESSAGES: "a send reply answers each destination (quicktel: each <sms>) of its request once",
     UNIFIED_REPLY: "a unified reply has one code|destination|id line per destination, in request order",
-    UNIFIED_TYPE: "a unified message type that can carry the message's characters",
+    UNIFIED_TYPE: "a unified Unicode message that type 0 could not carry in fewer parts",
     READ_ONCE: "a delivery report or inbound message is handed out by one pull only",
 }
 """Every semantic check by id, with what it holds a recording to."""
@@ -595,74 +595,31 @@ def _same_destination(echoed: str, asked: str) -> bool:
 
 
 def check_unified_type(view: View, session: Session) -> list[Finding]:
-    """The message `type` can carry the message's characters, and Unicode is not sent where it costs
-    parts for nothing."""
+    """Unicode is not sent where it costs parts for nothing.
+
+    A character the type cannot carry is a contract error `validate()` reports (the reading the mock
+    journals too); this check only weighs a well-formed Unicode message against type 0.
+    """
     exchange = view.exchange
     if exchange.dialect != "unified" or exchange.operation not in _UNIFIED_SENDS:
         return []
     values = _unified_values(view)
     kind = _unified_tables().types.get(values.get("type", "").strip())
     message = values.get("message")
-    if kind is None or message is None or kind["reserved"]:
-        return []  # an unknown type is the schema's to report
-    if "\ufffd" in message and kind["encoding"] == "latin1":
-        # Types 5 and 7 name ISO-8859-1: a client may have percent-encoded that charset's octets.
-        message = _unified_values(view, "latin-1").get("message", message)
-    section = _unified_tables().type_section
-    profile = dialect_profiles("unified").get(str(kind["type"]))
-    encoding = kind["encoding"]
+    if kind is None or message is None or kind["encoding"] != "ucs2" or not _UCS2_HEX.fullmatch(message):
+        return []
     label = f"type {kind['type']} ({kind['description']})"
-    if encoding == "gsm7":
-        try:
-            measure(message, encoding=Encoding.GSM7, profile=profile or STANDARD)
-        except NotRepresentable as problem:
-            return [
-                view.finding(
-                    Severity.ERROR,
-                    UNIFIED_TYPE,
-                    "request message",
-                    f"{label} cannot carry {_chars(problem.characters)}: Unicode text needs type 2 or 6",
-                    section,
-                )
-            ]
-        except TooManyParts:
-            return []
-    elif encoding == "latin1":
-        outside = list(dict.fromkeys(char for char in message if ord(char) > 0xFF))
-        if outside:
-            return [
-                view.finding(
-                    Severity.ERROR,
-                    UNIFIED_TYPE,
-                    "request message",
-                    f"{label} cannot carry {_chars(outside)}: they are not ISO-8859-1",
-                    section,
-                )
-            ]
-    elif encoding == "ucs2":
-        return _unified_unicode(view, message, label, section)
-    return []
+    return _unified_unicode(view, message, label, _unified_tables().type_section)
 
 
 _UCS2_HEX = re.compile(r"(?:[0-9A-Fa-f]{4})+")
 
 
 def _unified_unicode(view: View, message: str, label: str, section: str) -> list[Finding]:
-    if not _UCS2_HEX.fullmatch(message):
-        return [
-            view.finding(
-                Severity.WARNING,
-                UNIFIED_TYPE,
-                "request message",
-                f"{label} carries hex of UCS-2 big-endian (four hex digits a character), "
-                f"found {message[:40]!r}",
-                section,
-            )
-        ]
     try:
         text = bytes.fromhex(message).decode("utf-16-be")
     except UnicodeDecodeError:
-        return []  # a lone surrogate: the dialect refuses it, the schema names it
+        return []  # a lone surrogate: validate() names it
     try:
         plain = measure(text, encoding=Encoding.GSM7, profile=dialect_profiles("unified")["0"]).segments
         unicode = measure(text, encoding=Encoding.UCS2, profile=dialect_profiles("unified")["2"]).segments
@@ -697,7 +654,7 @@ def _unified_tables() -> UnifiedTables:
         success=next(row["code"] for row in tables["error_codes"].rows if row["success"]),
         scope={row["code"]: row["scope"] for row in tables["error_scopes_own"].rows},
         types={str(row["type"]): row for row in tables["message_types"].rows},
-        type_section=f"{source['file']} § {source['section']}",
+        type_section=source_section(source["file"], source["section"]),
     )
 
 
@@ -782,9 +739,9 @@ def _response_section(dialect: str | None, operation: str | None) -> str:
 def _limits_section(dialect: str) -> str:
     source = load_fixture(f"{dialect}/limits.yaml").get("source", {})
     where = source.get("section") or source.get("says") or "message length"
-    return f"{source.get('file', '')} § {where}"
+    return source_section(source.get("file", ""), where)
 
 
 def _erratum_section(erratum: str) -> str:
     entry = errata().get(erratum, {})
-    return f"{entry.get('file', '')} § {entry.get('section', '')} (errata {erratum})"
+    return f"{source_section(entry.get('file', ''), entry.get('section', ''))} (errata {erratum})"

@@ -16,18 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from smsmock.checks.har import EXTENSION
 from smsmock.checks.routing import Route, is_control, reply_operation, route
 from smsmock.contracts.catalog import operation as contract_of
+from smsmock.contracts.forms import posted_fields
 from smsmock.contracts.journal import Exchange
-from smsmock.contracts.params import decode_params
+from smsmock.contracts.params import decode_params, overlay_form
 from smsmock.contracts.validation import Violation, validate
 
 _FORM = "application/x-www-form-urlencoded"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FRACTION = re.compile(r"\.(\d+)")
+PHP_STYLE_FORMS = frozenset({"sendsms"})
+"""Dialects that read a POST's form fields only, as PHP's $_POST does, and a GET's query only."""
 MAX_FILE_OCTETS = 512 << 20
 """A recording larger than this is refused rather than read into memory."""
 
@@ -179,17 +182,30 @@ def _posted(value: Any, source: str) -> tuple[bytes, str]:
     if not isinstance(value, Mapping):
         return b"", ""
     media = str(value.get("mimeType") or "")
-    if isinstance(value.get("text"), str):
-        return _decoded(value, "text", "encoding", source + " request.postData"), media
     params = value.get("params")
+    # HAR 1.2 gives `text` or `params`; some recorders write both, with an empty text.
+    if isinstance(value.get("text"), str) and (value["text"] or not isinstance(params, list)):
+        return _decoded(value, "text", "encoding", source + " request.postData"), media
     if isinstance(params, list):
-        pairs = [
-            (str(item.get("name", "")), str(item.get("value", "")))
-            for item in params
-            if isinstance(item, Mapping)
-        ]
-        return urlencode(pairs).encode("utf-8"), media or _FORM
+        fields = "&".join(f"{_form_part(name)}={_form_part(part)}" for name, part in _pairs(params))
+        return fields.encode("utf-8"), media or _FORM
     return b"", media
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_AS_SENT = re.compile(r"[A-Za-z0-9_.~*+%-]*")
+
+
+def _form_part(text: str) -> str:
+    """A HAR param name or value as it went on the wire.
+
+    Recorders differ: some keep the body's escapes (`Hi%20%E2%82%AC`), some decode them (`Hi €`). A part
+    with an escape and nothing a form must escape is taken as sent; any other is encoded, a `+` in it
+    being the character (a decoded `+41...` number).
+    """
+    if _ESCAPE.search(text) and _AS_SENT.fullmatch(text):
+        return text
+    return quote_plus(text, safe="")
 
 
 def _pairs(items: list[Any]) -> list[tuple[str, str]]:
@@ -289,7 +305,7 @@ def build_exchange(
     violations: list[Violation] = []
     answered_by = None
     if found.dialect is not None and found.operation is not None:
-        violations = request_violations(found.dialect, found.operation, query, body, media)
+        violations = request_violations(found.dialect, found.operation, method, query, body, media)
         if status and reply_recorded:
             answered_by = reply_operation(found.dialect, found.operation, status, content_type, reply)
     exchange = Exchange(
@@ -312,7 +328,7 @@ def build_exchange(
 
 
 def request_violations(
-    dialect: str, operation: str, query: str, body: bytes, content_type: str | None
+    dialect: str, operation: str, method: str, query: str, body: bytes, content_type: str | None
 ) -> list[Violation]:
     """What a request breaks of its contract, read as the dialect reads it (query, form or body)."""
     try:
@@ -321,10 +337,17 @@ def request_violations(
         return []
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if "params" in formats:
-        params = decode_params(query)
+        raw_query = query.encode("utf-8", "surrogatepass")
+        if dialect in PHP_STYLE_FORMS:
+            if method != "POST":
+                return validate(dialect, operation, "request", raw_query)
+            fields, notes = posted_fields(dialect, operation, body, content_type)
+            params = {**decode_params(raw_query), **fields}
+            return notes + validate(dialect, operation, "request", params)
         if media == _FORM:
-            params.update(decode_params(body))
-        return validate(dialect, operation, "request", params)
+            # Kept as sent, so a message in a charset the client percent-encoded reads as the mock reads it.
+            return validate(dialect, operation, "request", overlay_form(raw_query, body))
+        return validate(dialect, operation, "request", raw_query)
     if body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
         content_type = None  # raw XML is read as XML whatever the header says (quicktel's transport)
     return validate(dialect, operation, "request", body, content_type)

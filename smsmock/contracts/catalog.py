@@ -37,6 +37,7 @@ class Operation:
     response_formats: tuple[str, ...]
     section: str
     document: str
+    """The provider document's name, as citations give it (`Document.name`)."""
     extra: dict[str, Any]
     """Dialect-specific keys of the manifest (e.g. quicktel's `form_field`)."""
 
@@ -67,7 +68,7 @@ def operations(dialect: str) -> dict[str, Operation]:
             request_formats=tuple(entry["request"]),
             response_formats=tuple(entry["response"]),
             section=entry["section"],
-            document=manifest["document"],
+            document=document(dialect).name,
             extra={key: value for key, value in entry.items() if key not in known},
         )
         for name, entry in manifest["operations"].items()
@@ -135,8 +136,49 @@ def xml_schema(dialect: str, name: str, direction: str) -> xmlschema.XMLSchema10
     return xmlschema.XMLSchema10(str(path))
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The provider document a dialect follows (`fixtures/<dialect>/document.yaml`)."""
+
+    dialect: str
+    name: str
+    """How citations name it: "<name> § <section>"."""
+    title: str
+    """The heading the document gives itself."""
+    file: str
+    """The seed file it was transcribed from: the provenance the schemas and tables record."""
+
+
+@cache
+def document(dialect: str) -> Document:
+    """The provider document of a dialect."""
+    entry = load_fixture(f"{dialect}/document.yaml")
+    return Document(dialect, entry["name"], entry["title"], entry["file"])
+
+
+@cache
+def _names_by_file() -> dict[str, str]:
+    return {document(dialect).file: document(dialect).name for dialect in dialects()}
+
+
+def cite(where: str) -> str:
+    """A place in a provider document as a user finds it: "<document name> § <section>".
+
+    The schemas and tables record their provenance as "<seed file> § <section>"; the file becomes the
+    document's name. Anything else is returned as it is.
+    """
+    file, separator, section = where.partition(" § ")
+    name = _names_by_file().get(file.strip())
+    return f"{name} § {section}" if separator and name else where
+
+
+def source_section(file: str, section: str) -> str:
+    """The citation of a table's or erratum's `file` and `section`."""
+    return cite(f"{file} § {section}")
+
+
 def document_section(dialect: str, name: str) -> str:
-    """ "<document> § <section>" for an operation: where a violation's rule comes from by default."""
+    """ "<document name> § <section>" for an operation: where a violation's rule comes from by default."""
     found = operation(dialect, name)
     return f"{found.document} § {found.section}"
 
@@ -229,5 +271,8 @@ def examples(dialect: str) -> tuple[dict[str, Any], ...]:
 
 @cache
 def errata() -> dict[str, dict[str, Any]]:
-    """Every erratum by id (`fixtures/errata.yaml`)."""
-    return {entry["id"]: entry for entry in load_fixture("errata.yaml")}
+    """Every erratum by id (`fixtures/errata.yaml`), each with the `document` name of its `file`."""
+    return {
+        entry["id"]: {**entry, "document": _names_by_file().get(entry.get("file", ""), "")}
+        for entry in load_fixture("errata.yaml")
+    }

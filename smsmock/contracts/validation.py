@@ -10,7 +10,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
-from smsmock.contracts import catalog
+from smsmock.contracts import catalog, jsontext
 from smsmock.contracts.params import decode_params
 
 if TYPE_CHECKING:
@@ -73,7 +73,31 @@ def validate(
     mapping of decoded parameters; `content_type` picks the wire format, which
     is sniffed from the body otherwise. Fields the document never mentions and
     `null` in optional fields are warnings; breaches of what it defines are errors.
+    What no schema can say (a unified message read by its `type`) is checked here too, by the same
+    code the mock reads requests with.
     """
+    violations = schema_violations(dialect, operation, direction, body, content_type)
+    if (dialect, direction) == ("unified", "request") and not _unreadable(violations):
+        from smsmock.contracts import unified_request
+
+        if operation in unified_request.SENDS:
+            return unified_request.read_request(operation, body or "", violations).violations
+    return violations
+
+
+def _unreadable(violations: list[Violation]) -> bool:
+    """The body could not be read as the contract's format at all."""
+    return any(item.location == ROOT and item.keyword in ("format", "unparseable") for item in violations)
+
+
+def schema_violations(
+    dialect: str,
+    operation: str,
+    direction: str,
+    body: Any,
+    content_type: str | None = None,
+) -> list[Violation]:
+    """What `validate()` finds against the schemas alone, before the reading no schema can express."""
     contract = catalog.operation(dialect, operation)
     if direction not in catalog.DIRECTIONS:
         raise catalog.UnknownOperation(f"direction must be 'request' or 'response', not {direction!r}")
@@ -164,8 +188,8 @@ def _shown(value: Any, limit: int = 60) -> str:
 def _validate_json(dialect: str, operation: str, direction: str, body: Any, section: str) -> list[Violation]:
     if isinstance(body, (str, bytes)):
         try:
-            body = json.loads(body)
-        except ValueError as error:
+            body = jsontext.loads(body)
+        except jsontext.JSONRefused as error:
             return [_violation(ROOT, "unparseable", "a well-formed JSON document", str(error), section)]
     warnings: list[Violation] = []
     body = _without_nulls(body, "", warnings, section)
@@ -212,7 +236,7 @@ def _validate_json_shaped(
     validator = catalog.json_validator(dialect, operation, direction, wire)
     if validator is None:
         raise catalog.UnknownOperation(f"no {wire} contract for {dialect} {operation} {direction}")
-    root_section = validator.schema.get("x-section", section)
+    root_section = catalog.cite(validator.schema.get("x-section", section))
     for error in validator.iter_errors(instance):
         violations.extend(_from_json_error(error, root_section, wire))
     return violations
@@ -248,7 +272,7 @@ def _from_json_error(error: ValidationError, section: str, wire: str) -> list[Vi
     if error.context:
         return [violation for leaf in _leaves(error) for violation in _from_json_error(leaf, section, wire)]
     schema = error.schema if isinstance(error.schema, dict) else {}
-    section = schema.get("x-section", section)
+    section = catalog.cite(schema.get("x-section", section))
     location = _location(error.absolute_path, wire)
     keyword = str(error.validator)
     if keyword in _TOLERATED:

@@ -8,18 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from smsmock.contracts import fastcheck
-from smsmock.contracts.catalog import code_tables, document_section, operations
+from smsmock.contracts.catalog import code_tables, operations
+from smsmock.contracts.forms import posted_fields
 from smsmock.contracts.params import Params, decode_params
-from smsmock.contracts.validation import ROOT, Severity, Violation, errors, validate
+from smsmock.contracts.validation import Violation, errors, validate
 from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import Submission
 from smsmock.core.messages import Message
-from smsmock.dialects.wire import FORM, JSON, TEXT, Reply, json_body, media_type
+from smsmock.dialects.wire import JSON, TEXT, Reply, json_body
 
 MULTIPART = "multipart/form-data"
 KEY_SPELLINGS = ("key", "Key")
@@ -167,32 +167,11 @@ class Sendsms:
         params = decode_params(request.query_string)
         if request.method != "POST":
             return params, []
-        fields, notes = self._form(operation, request)
+        fields, notes = posted_fields(
+            self.name, operation, request.get_data(cache=True), request.headers.get("Content-Type")
+        )
         params.update(fields)
         return params, notes
-
-    def _form(self, operation: str, request: Request) -> tuple[Params, list[Violation]]:
-        raw = request.get_data(cache=True)
-        media = media_type(request.headers.get("Content-Type"))
-        section = document_section(self.name, operation)
-        if media == FORM:
-            return decode_params(raw), []
-        if media == MULTIPART:
-            try:
-                return {name: _one_or_all(values) for name, values in request.form.lists()}, []
-            except RequestEntityTooLarge:
-                problem = (
-                    f"a multipart body of at most {request.max_form_parts} parts"
-                    f" and {request.max_form_memory_size} octets per field"
-                )
-                found = f"a body of {len(raw)} octets beyond those limits"
-                return {}, [Violation(Severity.ERROR, ROOT, "unparseable", problem, found, section)]
-        if not raw:
-            return {}, []
-        # Like PHP's $_POST, the parameters come from a form body only (errata sendsms-post-body-types).
-        expected = f"a form body ({FORM} or {MULTIPART})"
-        found = media or "no Content-Type"
-        return {}, [Violation(Severity.WARNING, ROOT, "contentType", expected, found, section)]
 
     def _account(self, params: Params, request: Request, backend: Backend) -> Account:
         keys = [value for spelling in KEY_SPELLINGS for value in _listed(params.get(spelling))]
