@@ -571,6 +571,95 @@ def test_the_default_rules_load_and_list_themselves() -> None:
     assert {"any-status", "any-gsm-error", "never-delivered"} <= {entry["name"] for entry in listed}
 
 
+# a user's rules added to the built-in ones
+
+BUILT_IN_NUMBERS = st.sampled_from(["15550001003", "15550001005", "15550003007", "15550020001", "0791234567"])
+USER_NUMBERS = st.text(alphabet="1234", min_size=1, max_size=4)
+
+
+@given(
+    user=st.lists(st.tuples(PREFIXES, OUTCOMES), max_size=4),
+    user_default=st.one_of(st.none(), OUTCOMES),
+    replaces=st.booleans(),
+    number=st.one_of(BUILT_IN_NUMBERS, USER_NUMBERS),
+)
+def test_user_rules_come_first_then_the_built_in_ones_unless_they_replace_them(
+    user: list[tuple[str, str]], user_default: str | None, replaces: bool, number: str
+) -> None:
+    """The first matching user rule decides; else the first built-in rule (dropped with
+    `replace: true`); else the user's default, or the built-in one when the user gives none."""
+    data: dict[str, Any] = {
+        "rules": [
+            {"name": f"u{i}", "to": f"{prefix}[0-9]*", "status": status}
+            for i, (prefix, status) in enumerate(user)
+        ],
+        "replace": replaces,
+    }
+    if user_default is not None:
+        data["default"] = {"status": user_default}
+    decided = DEFAULT_RULES.extended(data).decide(number, DIALECT, "default").outcome
+
+    first_user = next((i for i, (prefix, _) in enumerate(user) if number.startswith(prefix)), None)
+    built_in = DEFAULT_RULES.decide(number, DIALECT, "default").outcome
+    if first_user is not None:
+        assert decided.rule == f"u{first_user}"
+    elif built_in.rule != "default" and not replaces:
+        assert decided == built_in
+    elif user_default is not None:
+        assert (decided.rule, decided.status) == ("default", WORDS.status(user_default))
+    else:
+        assert decided == DEFAULT_RULES.decide("999999", DIALECT, "default").outcome
+
+
+def test_a_users_default_keeps_the_documented_special_numbers() -> None:
+    """The README's special numbers keep working under a rule file that only changes the default."""
+    added = DEFAULT_RULES.extended({"default": {"status": "REJECTED_DND"}})
+    assert added.decide("15550001003", DIALECT, "default").outcome.error.name == "EC_ABSENT_SUBSCRIBER"
+    assert added.decide("41793026727", DIALECT, "default").outcome.status.name == "REJECTED_DND"
+    alone = DEFAULT_RULES.extended({"default": {"status": "REJECTED_DND"}, "replace": True})
+    assert alone.decide("15550001003", DIALECT, "default").outcome.status.name == "REJECTED_DND"
+    assert [entry["name"] for entry in alone.as_list()] == ["default"]
+
+
+def test_an_extended_rule_set_extends_again_from_its_own_rules() -> None:
+    """A marker's rules add to the session's, which add to the built-in ones."""
+    session = DEFAULT_RULES.extended({"rules": [{"name": "session", "to": "4470", "status": "REJECTED_DND"}]})
+    test = session.extended({"rules": [{"name": "test", "to": "4471", "status": "REJECTED_NETWORK"}]})
+    decided = [
+        test.decide(number, DIALECT, "default").outcome.rule
+        for number in ("4471", "4470", "15550001001", "4472")
+    ]
+    assert decided == ["test", "session", "delivered", "default"]
+
+
+def test_a_user_rule_file_adds_to_the_rules_and_may_replace_them(tmp_path: Path) -> None:
+    adding = tmp_path / "adding.yaml"
+    adding.write_text(
+        "rules:\n  - {name: blocked, to: '4470[0-9]*', status: REJECTED_DND}\n", encoding="utf-8"
+    )
+    replacing = tmp_path / "replacing.yaml"
+    replacing.write_text(adding.read_text(encoding="utf-8") + "replace: true\n", encoding="utf-8")
+    added, replaced = DEFAULT_RULES.extended_from_file(adding), DEFAULT_RULES.extended_from_file(replacing)
+    assert (
+        added.as_list()[0]["name"] == "blocked" and len(added.as_list()) == len(DEFAULT_RULES.as_list()) + 1
+    )
+    assert [entry["name"] for entry in replaced.as_list()] == ["blocked", "default"]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"replace": "yes"}, "`replace` must be true or false"),
+        ({"rule": []}, "unknown key(s) rule; a rule file has default, rules, replace"),
+        ({"default": "REJECTED_DND"}, "`default` must be a mapping"),
+        ({"rules": [{"to": "1", "status": "REJECTED_DND", "colour": "red"}]}, "a rule has account, after"),
+    ],
+)
+def test_a_bad_rule_mapping_says_what_a_rule_file_takes(data: dict[str, Any], reason: str) -> None:
+    with pytest.raises(RuleError, match=re.escape(reason)):
+        DEFAULT_RULES.extended(data)
+
+
 # read-once under concurrency
 
 

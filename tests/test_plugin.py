@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -310,9 +309,91 @@ def test_{index}(smsmock):
     result.assert_outcomes(passed=12)
 
 
-def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Testing with pytest", 1)[1]
-    example = section.split("```python\n", 1)[1].split("```", 1)[0]
-    pytester.makepyfile(test_readme=example)
-    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=2)
+def test_rules_add_to_the_built_in_ones_unless_they_replace_them(pytester: pytest.Pytester) -> None:
+    rules = pytester.makefile(
+        ".yaml", rules="rules: [{name: blocked, to: '4470[0-9]*', status: REJECTED_DND}]"
+    )
+    result = run(
+        pytester,
+        """
+import pytest
+from helpers import send
+
+def statuses(smsmock, *numbers):
+    for number in numbers:
+        send(smsmock.urls["shortlink"], to=number)
+    smsmock.advance(10)
+    return [smsmock.outbox(to=number)[0].status.name for number in numbers]
+
+@pytest.mark.smsmock(rules={"default": {"status": "UNDELIVERABLE_NOT_DELIVERED"}})
+def test_a_marker_adds(smsmock):
+    assert statuses(smsmock, "15550001001", "447012", "41793026727") == [
+        "DELIVERED_TO_HANDSET", "REJECTED_DND", "UNDELIVERABLE_NOT_DELIVERED"
+    ]
+
+@pytest.mark.smsmock(rules={"default": {"status": "UNDELIVERABLE_NOT_DELIVERED"}, "replace": True})
+def test_a_marker_replaces(smsmock):
+    assert statuses(smsmock, "15550001001", "447012") == ["UNDELIVERABLE_NOT_DELIVERED"] * 2
+
+def test_the_handle_adds(smsmock):
+    smsmock.rules({"rules": [{"name": "network", "to": "4471", "status": "REJECTED_NETWORK"}]})
+    assert statuses(smsmock, "4471", "447012", "15550001005") == [
+        "REJECTED_NETWORK", "REJECTED_DND", "REJECTED_DND"
+    ]
+""",
+        f"--smsmock-rules={rules}",
+    )
+    result.assert_outcomes(passed=3)
+
+
+BAD_MARKERS = [
+    (
+        'dialect="shortlnk"',
+        "dialect='shortlnk' is not a dialect (did you mean 'shortlink'?); "
+        "the dialects are shortlink, qikli, unified, quicktel, sendsms",
+    ),
+    (
+        "dialct='unified'",
+        "unknown option(s) dialct (did you mean 'dialect'?); "
+        "the options are accounts, balance, clock_start, dialect, expect_violations, frozen, rules",
+    ),
+    ('"unified"', "takes keyword arguments only, not 'unified'; the options are accounts, *"),
+    ("frozen='no'", "frozen= takes True or False, not 'no'"),
+    ("balance='lots'", "balance= must be a number, not 'lots'"),
+    ("accounts={'name': 'x'}", "accounts= takes a non-empty list of mappings with name, username, *"),
+    (
+        "accounts=[{'name': 'x', 'username': 'y', 'colour': 'red'}]",
+        "accounts=: unknown account field(s): colour; an account has name, username, password, *",
+    ),
+    ("rules=['a']", "rules= takes a rule file's path or a mapping with default, rules, replace, not list"),
+    ("rules={'default': {'status': 'SENT'}}", "rules=: default: *SENT*"),
+    ("rules={'replace': 1}", "rules=: `replace` must be true or false, not 1"),
+    (
+        "clock_start='tomorrow'",
+        "clock_start= takes a datetime or an ISO 8601 text such as '2031-05-01T08:00:00+00:00', "
+        "not 'tomorrow'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("marker", "message"), BAD_MARKERS)
+def test_a_bad_marker_argument_fails_the_test_saying_what_it_takes(
+    pytester: pytest.Pytester, marker: str, message: str
+) -> None:
+    result = run(
+        pytester,
+        f"""
+import pytest
+
+@pytest.mark.smsmock({marker})
+def test_bad(smsmock):
+    pass
+
+def test_the_next_test_is_unharmed(smsmock):
+    assert smsmock.credentials.username == "Aladdin"
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"@pytest.mark.smsmock: {message}"])
+    result.stdout.no_fnmatch_line("*KeyError*")
+    result.stdout.no_fnmatch_line("*Traceback*")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from xml.etree import ElementTree
 
 import pytest
@@ -16,7 +18,9 @@ from werkzeug.wrappers import Request, Response
 
 from smsmock.cli import main
 from smsmock.server.app import MockApp
+from smsmock.server.config import MockConfig
 from smsmock.server.thread import MockServer
+from smsmock.verify.runner import Session, verify
 
 FEW = "2"
 """Generated requests per operation: enough to send some of each kind, few enough to stay fast."""
@@ -86,6 +90,62 @@ def test_passes_against_the_mock(capsys, tmp_path, dialect):
         assert f"\n{group} " in out  # a row of the summary table
     if dialect in ("shortlink", "qikli"):
         assert suites[f"{dialect} negotiation"] > 0 and suites[f"{dialect} read-once"] > 0
+
+
+# the mock's clock
+
+
+def clock_state(mock: MockServer) -> tuple[datetime, bool]:
+    state = mock.control.clock()
+    return datetime.fromisoformat(state["now"]), state["frozen"]
+
+
+@pytest.mark.parametrize("frozen", [True, False], ids=["frozen", "running"])
+def test_the_clock_is_left_as_found_and_its_move_forward_is_told(capsys, frozen):
+    with MockServer(MockConfig(clock_frozen=frozen)) as mock:
+        before, _ = clock_state(mock)
+        code, out, _ = run(capsys, "--target", mock.url, "--dialect", "qikli", "--max-examples", "0")
+        after, left_frozen = clock_state(mock)
+    assert code == 0, out
+    opening, clock_line = out.splitlines()[:2]
+    assert opening.endswith("(smsmock's control API found: the clock is moved, not waited for)")
+    moved = float(re.fullmatch(r"the mock's clock was moved (\S+) s forward .*", clock_line).group(1))
+    assert moved > 0
+    state = "frozen" if frozen else "running"
+    assert clock_line.endswith(f"and left {state}, as it was found")
+    assert left_frozen is frozen
+    if frozen:
+        assert (after - before).total_seconds() == pytest.approx(moved, abs=0.001)
+    else:
+        assert (after - before).total_seconds() >= moved
+
+
+def test_a_clock_changed_during_the_run_is_put_back(monkeypatch):
+    """Whatever a probe does to frozen or running, the run ends with the clock as it found it."""
+    advance = Session.advance
+
+    def advance_and_unfreeze(session: Session, seconds: float) -> None:
+        advance(session, seconds)
+        session.control("POST", "clock/unfreeze")
+
+    monkeypatch.setattr(Session, "advance", advance_and_unfreeze)
+    with MockServer(MockConfig(clock_frozen=True)) as mock:
+        verification = verify(mock.url, "shortlink", max_examples=0)
+        assert mock.control.clock()["frozen"] is True
+    assert verification.clock is not None
+    assert verification.clock.frozen is True and verification.clock.problem is None
+    assert verification.clock.moved > 0
+
+
+def test_a_server_without_the_control_api_has_no_clock_to_speak_of(capsys):
+    def no_control_api(request: Request, response: Response) -> None:
+        if request.path.startswith("/_smsmock/"):
+            response.status_code = 404
+
+    with broken_server(no_control_api) as target:
+        _, out, _ = run(capsys, "--target", target, "--dialect", "unified", "--max-examples", "0")
+    assert out.splitlines()[0].endswith("(no control API: reports are polled for)")
+    assert "clock" not in out.splitlines()[1]
 
 
 # against servers broken on purpose

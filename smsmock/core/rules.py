@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from smsmock.core.vocabulary import NO_ERROR, vocabulary
 from smsmock.resources import load_fixture, parse_yaml
 
 DEFAULT_AFTER = 3.0
+RULE_FILE_KEYS = ("default", "rules", "replace")
 _RULE_FIELDS = {
     "name",
     "to",
@@ -85,7 +86,11 @@ class Decision:
 
 
 class OutcomeRules:
-    """An ordered rule list and a default; the first matching rule decides."""
+    """An ordered rule list and a default; the first matching rule decides.
+
+    Every user's rules (a configuration, `--smsmock-rules`, a marker, the control API) reach the mock
+    through `extended`: they add to the rules already there unless they say `replace: true`.
+    """
 
     def __init__(self, rules: Sequence[Rule], default: Rule) -> None:
         self.rules = tuple(rules)
@@ -100,14 +105,9 @@ class OutcomeRules:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> OutcomeRules:
-        if not isinstance(data, Mapping):
-            raise RuleError("an outcome rule file is a mapping with `default` and `rules`")
-        default = _rule({"name": "default", **(data.get("default") or {})}, "default", needs_pattern=False)
-        entries = data.get("rules") or []
-        if not isinstance(entries, list):
-            raise RuleError("`rules` must be a list")
-        rules = [_rule(entry, f"rules[{index}]", needs_pattern=True) for index, entry in enumerate(entries)]
-        return cls(rules, default)
+        """A whole rule set, exactly as written: `default` is required and nothing is added."""
+        default, rules, _ = _parse(data)
+        return cls(rules, default or _rule({"name": "default"}, "default", needs_pattern=False))
 
     @classmethod
     def default_rules(cls) -> OutcomeRules:
@@ -115,17 +115,20 @@ class OutcomeRules:
 
     @classmethod
     def from_file(cls, path: str | Path) -> OutcomeRules:
-        import yaml  # for its error type; only a rule file of the user's needs it
+        """A whole rule set from a YAML file, exactly as written (see `from_mapping`)."""
+        return _in_file(path, cls.from_mapping)
 
-        try:
-            with Path(path).open(encoding="utf-8") as handle:
-                data = parse_yaml(handle)
-        except (OSError, yaml.YAMLError) as exc:
-            raise RuleError(f"{path}: {exc}") from exc
-        try:
-            return cls.from_mapping(data)
-        except RuleError as exc:
-            raise RuleError(f"{path}: {exc}") from exc
+    def extended(self, data: Mapping[str, Any]) -> OutcomeRules:
+        """A user's rules added to these: theirs are tried first, their `default` (if any) replaces
+        this one. With `replace: true` their rules are the only ones; the default still falls through.
+        """
+        default, rules, replaces = _parse(data)
+        kept = () if replaces else self.rules
+        return OutcomeRules((*rules, *kept), default or self.default)
+
+    def extended_from_file(self, path: str | Path) -> OutcomeRules:
+        """`extended` with a user's YAML rule file."""
+        return _in_file(path, self.extended)
 
     def decide(self, number: str, dialect: str, account: str, text: str | None = None) -> Decision:
         digits = normalise_number(number)
@@ -154,6 +157,45 @@ class OutcomeRules:
         ]
 
 
+def _parse(data: Any) -> tuple[Rule | None, list[Rule], bool]:
+    """The default (None when not given), the rules and the `replace` flag of a rule mapping."""
+    if not isinstance(data, Mapping):
+        raise RuleError("an outcome rule file is a mapping with `default`, `rules` and `replace`")
+    unknown = set(data) - set(RULE_FILE_KEYS)
+    if unknown:
+        raise RuleError(
+            f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"a rule file has {', '.join(RULE_FILE_KEYS)}"
+        )
+    replaces = data.get("replace", False)
+    if not isinstance(replaces, bool):
+        raise RuleError(f"`replace` must be true or false, not {replaces!r}")
+    given = data.get("default")
+    if given is not None and not isinstance(given, Mapping):
+        raise RuleError("`default` must be a mapping, e.g. {status: DELIVERED_TO_HANDSET}")
+    default = None if given is None else _rule({"name": "default", **given}, "default", needs_pattern=False)
+    entries = data.get("rules") or []
+    if not isinstance(entries, list):
+        raise RuleError("`rules` must be a list")
+    rules = [_rule(entry, f"rules[{index}]", needs_pattern=True) for index, entry in enumerate(entries)]
+    return default, rules, replaces
+
+
+def _in_file(path: str | Path, load: Callable[[Any], OutcomeRules]) -> OutcomeRules:
+    """`load` applied to a YAML file's content, every problem named with the file."""
+    import yaml  # for its error type; only a rule file of the user's needs it
+
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            data = parse_yaml(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleError(f"{path}: {exc}") from exc
+    try:
+        return load(data)
+    except RuleError as exc:
+        raise RuleError(f"{path}: {exc}") from exc
+
+
 def normalise_number(number: str) -> str:
     """Digits as the rules see them: no leading + or 00, no spaces or dashes."""
     digits = number.strip().replace(" ", "").replace("-", "")
@@ -164,12 +206,27 @@ def normalise_number(number: str) -> str:
     return digits
 
 
+NATIONAL_NUMBER_STATUS = "REJECTED_PREFIX_MISSING"
+"""A national number (leading 0) lacks its country prefix: Statuses id 8, "Number prefix missing"
+(errata shortlink-national-number-status)."""
+
+
+def invalid_destination_status(number: str) -> str:
+    """The status of a destination a dialect cannot send to: the reply, the store and the rules agree."""
+    if re.fullmatch(r"0[0-9]*", normalise_number(number)):
+        return NATIONAL_NUMBER_STATUS
+    return "REJECTED_DESTINATION"
+
+
 def _rule(entry: Any, where: str, *, needs_pattern: bool) -> Rule:
     if not isinstance(entry, Mapping):
         raise RuleError(f"{where}: a rule is a mapping")
     unknown = set(entry) - _RULE_FIELDS
     if unknown:
-        raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise RuleError(
+            f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"a rule has {', '.join(sorted(_RULE_FIELDS))}"
+        )
     pattern = None
     if entry.get("to") is not None:
         try:

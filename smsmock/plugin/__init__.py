@@ -13,15 +13,18 @@ contract fails the test that sent it, unless the test expects violations.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, replace
+from datetime import datetime
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from smsmock.core.rules import OutcomeRules
+from smsmock.core.accounts import Account, Accounts, amount
+from smsmock.core.clock import ClockRangeError, within_range
+from smsmock.core.rules import RULE_FILE_KEYS, RuleError
 from smsmock.plugin.handle import ContractViolation, Credentials, SmsMock
 from smsmock.plugin.inprocess import ROOT, InProcessTransport
 from smsmock.server.app import MockApp
@@ -32,6 +35,10 @@ __all__ = ["ContractViolation", "Credentials", "SmsMock"]
 
 MARKER_OPTIONS = {"dialect", "accounts", "rules", "balance", "frozen", "clock_start", "expect_violations"}
 _BASE_CONFIG = pytest.StashKey[MockConfig]()
+
+
+class MarkerError(ValueError):
+    """An `@pytest.mark.smsmock(...)` argument the plugin cannot use, saying what it takes."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,8 +85,11 @@ def smsmock_config(pytestconfig: pytest.Config) -> MockConfig:
 
 @pytest.fixture(scope="session")
 def smsmock_server() -> Iterator[MockServer]:
-    """One mock server per test session (per xdist worker), on an ephemeral port."""
-    with MockServer(MockConfig()) as server:
+    """One mock server per test session (per xdist worker), on an ephemeral port.
+
+    Its journal is unbounded: each test starts it empty, and every exchange of the test is checked.
+    """
+    with MockServer(MockConfig(journal_size=None)) as server:
         yield server
 
 
@@ -95,7 +105,7 @@ def smsmock(
 
 @pytest.fixture(scope="session")
 def _smsmock_inprocess_transport() -> InProcessTransport:
-    return InProcessTransport(MockApp(MockConfig()))
+    return InProcessTransport(MockApp(MockConfig(journal_size=None)))
 
 
 @pytest.fixture
@@ -141,7 +151,7 @@ def _base_config(pytestconfig: pytest.Config) -> MockConfig:
         config = load_config(pytestconfig.getoption("smsmock_config"))
         rules = pytestconfig.getoption("smsmock_rules")
         if rules:
-            config.rules = OutcomeRules.from_file(rules)
+            config.rules = config.rules.extended_from_file(rules)
     except (ConfigError, ValueError) as problem:
         raise pytest.UsageError(f"smsmock: {problem}") from None
     config.clock_frozen = not pytestconfig.getoption("smsmock_real_clock")
@@ -150,8 +160,17 @@ def _base_config(pytestconfig: pytest.Config) -> MockConfig:
 
 def _fresh(request: pytest.FixtureRequest, app: MockApp, root: str, config: MockConfig) -> SmsMock:
     """Reset the app to the test's configuration and hand out a view of it."""
-    options = _marker_options(request)
-    config = _with_marker(config, options)
+    try:
+        options = _marker_options(request)
+        _check_marker(options, app)
+        config = _with_marker(config, options)
+    except MarkerError as problem:
+        unusable = problem
+    else:
+        unusable = None
+    if unusable is not None:
+        # Outside the except block, so the failure shows the message alone, with no chained traceback.
+        pytest.fail(f"@pytest.mark.smsmock: {unusable}", pytrace=False)
     app.config = config
     app.control.reset()
     if options.get("balance") is not None:
@@ -166,34 +185,97 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The smsmock markers of the test, the closest (function, then class, then module) winning."""
     options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("smsmock"))):
+        if marker.args:
+            raise MarkerError(
+                f"takes keyword arguments only, not {', '.join(map(repr, marker.args))}; "
+                f"the options are {', '.join(sorted(MARKER_OPTIONS))}"
+            )
         unknown = set(marker.kwargs) - MARKER_OPTIONS
-        if unknown or marker.args:
-            raise pytest.UsageError(
-                f"smsmock marker: unknown option(s) {', '.join(sorted(unknown)) or marker.args}; "
-                f"expected {', '.join(sorted(MARKER_OPTIONS))}"
+        if unknown:
+            raise MarkerError(
+                f"unknown option(s) {', '.join(sorted(unknown))}{_did_you_mean(unknown, MARKER_OPTIONS)}; "
+                f"the options are {', '.join(sorted(MARKER_OPTIONS))}"
             )
         options.update(marker.kwargs)
     return options
 
 
+def _check_marker(options: dict[str, Any], app: MockApp) -> None:
+    """MarkerError naming the option at fault and what it takes, before the mock is touched."""
+    dialect = options.get("dialect")
+    if dialect is not None and dialect not in app.dialects:
+        raise MarkerError(
+            f"dialect={dialect!r} is not a dialect{_did_you_mean({str(dialect)}, app.dialects)}; "
+            f"the dialects are {', '.join(app.dialects)}"
+        )
+    for flag in ("frozen", "expect_violations"):
+        if options.get(flag) is not None and not isinstance(options[flag], bool):
+            raise MarkerError(f"{flag}= takes True or False, not {options[flag]!r}")
+    if options.get("balance") is not None:
+        try:
+            amount(options["balance"], "balance=")
+        except ValueError as problem:
+            raise MarkerError(str(problem)) from None
+    rules = options.get("rules")
+    if rules is not None and not isinstance(rules, (str, Path, Mapping)):
+        raise MarkerError(
+            f"rules= takes a rule file's path or a mapping with {', '.join(RULE_FILE_KEYS)}, "
+            f"not {type(rules).__name__}"
+        )
+    accounts = options.get("accounts")
+    if accounts is not None:
+        _check_accounts(accounts)
+
+
+def _check_accounts(accounts: Any) -> None:
+    fields_taken = ", ".join(field.name for field in fields(Account) if not field.name.startswith("_"))
+    if not isinstance(accounts, (list, tuple)) or not accounts:
+        raise MarkerError(f"accounts= takes a non-empty list of mappings with {fields_taken}")
+    if not all(isinstance(entry, Mapping) for entry in accounts):
+        raise MarkerError(f"accounts= takes mappings with {fields_taken}, not {accounts!r}")
+    try:
+        Accounts(accounts)
+    except ValueError as problem:
+        raise MarkerError(f"accounts=: {problem}; an account has {fields_taken}") from None
+
+
+def _did_you_mean(given: set[str], choices: Iterable[str]) -> str:
+    close = [match for name in sorted(given) for match in get_close_matches(name, list(choices), n=1)]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+
+
 def _with_marker(config: MockConfig, options: dict[str, Any]) -> MockConfig:
+    """The test's configuration: the session's, changed by the options of its markers."""
     try:
         if options.get("accounts") is not None:
             config = replace(config, accounts=[dict(entry) for entry in options["accounts"]])
         rules = options.get("rules")
         if isinstance(rules, (str, Path)):
-            config = replace(config, rules=OutcomeRules.from_file(rules))
+            config = replace(config, rules=config.rules.extended_from_file(rules))
         elif rules is not None:
-            config = replace(config, rules=OutcomeRules.from_mapping(rules))
-    except ValueError as problem:
-        raise pytest.UsageError(f"smsmock marker: {problem}") from None
+            config = replace(config, rules=config.rules.extended(rules))
+    except RuleError as problem:
+        raise MarkerError(f"rules=: {problem}") from None
     if options.get("frozen") is not None:
-        config = replace(config, clock_frozen=bool(options["frozen"]))
+        config = replace(config, clock_frozen=options["frozen"])
     start = options.get("clock_start")
     if start is not None:
-        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
-        config = replace(config, clock_start=moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+        moment = _moment(start)
+        config = replace(config, clock_start=moment)
     return config
+
+
+def _moment(start: Any) -> datetime:
+    try:
+        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+        return within_range(moment, f"clock_start={start!r}")
+    except ClockRangeError as problem:
+        raise MarkerError(str(problem)) from None
+    except ValueError:
+        raise MarkerError(
+            f"clock_start= takes a datetime or an ISO 8601 text such as '2031-05-01T08:00:00+00:00', "
+            f"not {start!r}"
+        ) from None
 
 
 def _write_journal(request: pytest.FixtureRequest, mock: SmsMock) -> None:

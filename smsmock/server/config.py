@@ -10,6 +10,7 @@ from typing import Any
 
 from smsmock.contracts.journal import DEFAULT_SIZE
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
+from smsmock.core.clock import within_range
 from smsmock.core.rules import OutcomeRules
 from smsmock.resources import parse_yaml
 
@@ -26,7 +27,8 @@ class MockConfig:
     rules: OutcomeRules = field(default_factory=OutcomeRules.default_rules)
     clock_start: datetime | None = None
     clock_frozen: bool = False
-    journal_size: int = DEFAULT_SIZE
+    journal_size: int | None = DEFAULT_SIZE
+    """How many exchanges the journal keeps, the oldest dropped first; None keeps every one."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> MockConfig:
@@ -41,20 +43,27 @@ class MockConfig:
         rules = data.get("rules")
         if isinstance(rules, str):
             path = Path(rules) if base is None or Path(rules).is_absolute() else base / rules
-            config.rules = OutcomeRules.from_file(path)
+            config.rules = config.rules.extended_from_file(path)
         elif isinstance(rules, Mapping):
-            config.rules = OutcomeRules.from_mapping(rules)
+            config.rules = config.rules.extended(rules)
         elif rules is not None:
-            raise ConfigError("rules must be a file name or a mapping with `default` and `rules`")
+            raise ConfigError("rules must be a file name or a mapping with `default`, `rules` and `replace`")
         clock = data.get("clock") or {}
         if not isinstance(clock, Mapping):
             raise ConfigError("clock must be a mapping with `start` and `frozen`")
         if clock.get("start") is not None:
             start = clock["start"]
-            config.clock_start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+            try:
+                moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+                config.clock_start = within_range(moment, f"clock start {start!r}")
+            except ValueError as problem:  # ClockRangeError among them
+                raise ConfigError(f"clock: {problem}") from None
         config.clock_frozen = bool(clock.get("frozen", False))
         if "journal_size" in data:
-            config.journal_size = int(data["journal_size"])
+            size = data["journal_size"]
+            if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+                raise ConfigError(f"journal_size must be a whole number of at least 1, or null, not {size!r}")
+            config.journal_size = size
         return config
 
 

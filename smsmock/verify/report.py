@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from smsmock.verify.plan import GROUPS
-from smsmock.verify.runner import Outcome, Verification
+from smsmock.verify.runner import ClockUse, Outcome, Verification
 
 _SECRETS = re.compile(r"((?:^|[?&\s])(?:password|pwd|key|Key)=)[^&\s]*")
 """Credentials in a query string a failure message shows: they never reach a report."""
@@ -40,6 +40,8 @@ def text_report(verification: Verification, *, verbose: bool = False) -> str:
         else "no control API: reports are polled for"
     )
     lines = [f"smsmock verify {verification.dialect} at {verification.target} ({how})"]
+    if verification.clock is not None:
+        lines.append(clock_line(verification.clock))
     for outcome in verification.outcomes:
         if outcome.failed:
             lines.append(f"FAILED {outcome.probe.group}: {_title(outcome)}")
@@ -66,6 +68,15 @@ def text_report(verification: Verification, *, verbose: bool = False) -> str:
     verdict = "FAILED" if verification.failed else "passed"
     lines.append(f"{verification.dialect}: {verdict}")
     return "\n".join(lines)
+
+
+def clock_line(clock: ClockUse) -> str:
+    """What the run did to the mock's clock: moved forward (for good), and left frozen or running."""
+    moved = f"the mock's clock was moved {clock.moved:g} s forward (a clock never goes back)"
+    if clock.problem is not None:
+        return f"{moved}; frozen or running as found: not known to be restored ({clock.problem})"
+    state = "frozen" if clock.frozen else "running"
+    return f"{moved} and left {state}, as it was found"
 
 
 def _row(name: str, outcomes: list[Outcome], undecided: bool) -> list[str]:

@@ -85,6 +85,18 @@ class Outcome:
         return not self.problems and self.undecided is None
 
 
+@dataclass(frozen=True, slots=True)
+class ClockUse:
+    """What a run did to the clock of an smsmock target: what can be undone is, the rest is told."""
+
+    moved: float
+    """Seconds the run moved the clock forward; a clock never goes back, so these stay moved."""
+    frozen: bool | None
+    """Frozen (True) or running (False) as the run found it, and left it; None when it could not be read."""
+    problem: str | None = None
+    """Why the clock could not be read or put back as it was found."""
+
+
 @dataclass(slots=True)
 class Verification:
     """A whole run: where, which dialect, and every probe's outcome."""
@@ -94,6 +106,8 @@ class Verification:
     control: bool
     outcomes: list[Outcome]
     findings: list[Finding]
+    clock: ClockUse | None = None
+    """What the run did to the target's clock, when the target is smsmock."""
 
     @property
     def failed(self) -> bool:
@@ -113,6 +127,7 @@ class Session:
         self._http.trust_env = False  # the target is named exactly; no proxy from the environment
         self._current: list[int] | None = None
         self.control_available = False
+        self.clock_moved = 0.0
 
     def close(self) -> None:
         self._http.close()
@@ -150,6 +165,25 @@ class Session:
 
     def advance(self, seconds: float) -> None:
         self.control("POST", "clock/advance", {"seconds": seconds})
+        self.clock_moved += seconds
+
+    def clock_frozen(self) -> bool:
+        """Whether the target's clock is frozen (GET /_smsmock/clock); RuntimeError when it cannot say."""
+        state = self.control("GET", "clock")
+        if not isinstance(state, dict) or not isinstance(state.get("frozen"), bool):
+            raise RuntimeError(f"control API GET clock: no `frozen` in {str(state)[:200]}")
+        return state["frozen"]
+
+    def leave_clock(self, frozen: bool | None) -> ClockUse:
+        """Put the clock back to frozen or running as it was found; say what could not be undone."""
+        if frozen is None:
+            return ClockUse(self.clock_moved, None, "its state could not be read before the run")
+        try:
+            if self.clock_frozen() != frozen:
+                self.control("POST", "clock/freeze" if frozen else "clock/unfreeze")
+        except RuntimeError as failure:
+            return ClockUse(self.clock_moved, frozen, str(failure))
+        return ClockUse(self.clock_moved, frozen)
 
     # the dialect's API
 
@@ -347,8 +381,10 @@ def verify(
     if max_examples < 0 or timeout <= 0:
         raise UnusableInput("--max-examples must be 0 or more and --timeout more than 0")
     session = Session(target, dialect, timeout)
+    clock: ClockUse | None = None
     try:
         control = session.detect_control()
+        frozen = _found_frozen(session) if control else None
         settings = Settings(
             credentials=credentials or Credentials(),
             max_examples=max_examples,
@@ -357,9 +393,21 @@ def verify(
             notify_url=notify_url or NOTIFY_URL,
             control=control,
         )
-        outcomes = [session.run(probe) for probe in probes_for(dialect, settings)]
+        try:
+            outcomes = [session.run(probe) for probe in probes_for(dialect, settings)]
+        finally:
+            if control:
+                clock = session.leave_clock(frozen)
         findings = check_exchanges(session.exchanges)
         attach_findings(outcomes, findings)
     finally:
         session.close()
-    return Verification(session.target, dialect, control, outcomes, findings)
+    return Verification(session.target, dialect, control, outcomes, findings, clock)
+
+
+def _found_frozen(session: Session) -> bool | None:
+    """The target's clock state before the run, or None when the control API cannot tell."""
+    try:
+        return session.clock_frozen()
+    except RuntimeError:
+        return None
