@@ -144,12 +144,15 @@ def test_messages_newest_first_with_filters(mock: MockServer) -> None:
 
     listed = control(mock, "GET", "messages")
     assert listed.status == 200
-    assert [entry["id"] for entry in listed.json()] == [fourth, third, second, first]
+    assert [entry["id"] for entry in listed.json()["items"]] == [fourth, third, second, first]
+    assert (listed.json()["total"], listed.json()["nextCursor"]) == (4, None)
 
     def ids(query: str) -> list[str]:
         answer = control(mock, "GET", f"messages?{query}")
         assert answer.status == 200, answer.body
-        return [entry["id"] for entry in answer.json()]
+        page = answer.json()
+        assert page["total"] == len(page["items"]) and page["nextCursor"] is None, page
+        return [entry["id"] for entry in page["items"]]
 
     assert ids("dialect=qikli") == [fourth]
     assert ids("dialect=shortlink") == [third, second, first]
@@ -284,7 +287,9 @@ def test_the_journal_shows_requests_and_replies_with_their_validation(mock: Mock
 
     answer = control(mock, "GET", "journal")
     assert answer.status == 200
-    entries = answer.json()
+    assert (answer.json()["total"], answer.json()["nextCursor"]) == (6, None)
+    entries = answer.json()["items"][::-1]  # newest first on the page
+    assert entries == mock.control.journal(), "the Python method lists them oldest first"
     assert [entry["operation"] for entry in entries] == [
         "send_text_single",
         "send_text_single",
@@ -304,9 +309,11 @@ def test_the_journal_shows_requests_and_replies_with_their_validation(mock: Mock
     assert entries[-1]["response"]["status"] == 401
     assert json.loads(entries[2]["response"]["body"])["results"], "the reports reply was journalled whole"
     assert [entry["operation"] for entry in mock.control.journal(operation="get_logs")] == ["get_logs"]
-    assert len(control(mock, "GET", "journal?limit=2").json()) == 2
+    two = control(mock, "GET", "journal?limit=2").json()
+    assert [entry["operation"] for entry in two["items"]] == ["get_reports", "get_balance"]
+    assert two["total"] == 6 and two["nextCursor"] is not None
     assert control(mock, "DELETE", "journal").status == 200
-    assert control(mock, "GET", "journal").json() == []
+    assert control(mock, "GET", "journal").json() == {"items": [], "total": 0, "nextCursor": None}
 
 
 # accounts and rules
@@ -340,6 +347,7 @@ def test_rules_are_loaded_and_a_bad_rule_file_refused(mock: MockServer) -> None:
         {
             "default": {"status": "DELIVERED_TO_OPERATOR", "after": 1},
             "rules": [{"name": "blocked", "to": "4470[0-9]*", "status": "REJECTED_DND"}],
+            "replace": True,
         },
     )
     assert loaded.status == 200
@@ -472,11 +480,11 @@ def test_reset_returns_to_the_start_state(mock: MockServer) -> None:
 
     answer = control(mock, "POST", "reset")
     assert answer.status == 200
-    assert control(mock, "GET", "messages").json() == []
+    assert control(mock, "GET", "messages").json() == {"items": [], "total": 0, "nextCursor": None}
     assert datetime.fromisoformat(control(mock, "GET", "clock").json()["now"]) == START
     assert [entry["name"] for entry in control(mock, "GET", "accounts").json()] == ["default"]
     assert control(mock, "GET", "faults").json() == []
-    assert control(mock, "GET", "journal").json() == []
+    assert control(mock, "GET", "journal").json()["items"] == []
     balance = call(mock.url, "GET", "/restapi/account/1/balance", auth=ALADDIN)
     assert balance.json()["balance"] == 100
     assert call(mock.url, "GET", "/restapi/sms/1/inbox/reports", auth=ALADDIN).json()["results"] == []

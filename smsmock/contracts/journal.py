@@ -1,15 +1,17 @@
-"""The request journal: every request and reply with its validation result, bounded in size."""
+"""The request journal: every request and reply with its validation result, bounded in size, paged."""
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from smsmock.contracts.validation import Violation, validate
+from smsmock.core.paging import Page, fill, newest_first
 
 DEFAULT_SIZE = 10_000
 
@@ -37,6 +39,12 @@ class Exchange:
     response_body: bytes
     request_violations: list[Violation]
     reply_operation: str | None = None
+    message_ids: tuple[str, ...] = ()
+    """The messages this request sent."""
+    fault: dict[str, Any] | None = None
+    """The injected fault that shaped the reply, as the control API lists it."""
+    error: str | None = None
+    """The mock's own failure (type and message) when the request met a bug; its traceback is on stderr."""
     _response_violations: list[Violation] | None = field(default=None, repr=False)
 
     @property
@@ -76,6 +84,9 @@ class Exchange:
                 "operation": self.reply_operation,
                 "violations": [_violation(item) for item in self.response_violations],
             },
+            "messageIds": list(self.message_ids),
+            "fault": self.fault,
+            "error": self.error,
         }
 
 
@@ -92,23 +103,107 @@ def _violation(violation: Violation) -> dict[str, str]:
 
 
 class Journal:
-    """The newest `size` exchanges, oldest dropped first."""
+    """The newest `size` exchanges (every one when `size` is None), oldest dropped first.
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._entries: deque[Exchange] = deque(maxlen=size)
+    Sequence numbers go on across a clear, so a cursor never points at newer exchanges. Exchanges are
+    kept by sequence number, and the sequence numbers of each dialect and of each operation in order:
+    a page walks the shorter list back from its cursor, and counts by (dialect, operation) give its
+    total at once.
+    """
+
+    def __init__(self, size: int | None = DEFAULT_SIZE) -> None:
+        if size is not None and size < 1:
+            raise ValueError(f"a journal keeps at least 1 exchange (None: every one), not {size}")
+        self.size = size
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
+        self._empty()
+
+    def _empty(self) -> None:
+        self._by_seq: dict[int, Exchange] = {}
+        self._oldest = 0
+        """The lowest sequence number kept; the kept ones run from it without a gap."""
+        self._by_dialect: dict[str | None, deque[int]] = {}
+        self._by_operation: dict[str | None, deque[int]] = {}
+        self._counts: Counter[tuple[str | None, str | None]] = Counter()
 
     def record(self, **fields: Any) -> Exchange:
         with self._lock:
             entry = Exchange(seq=next(self._seq), **fields)
-            self._entries.append(entry)
+            if not self._by_seq:
+                self._oldest = entry.seq
+            self._by_seq[entry.seq] = entry
+            self._by_dialect.setdefault(entry.dialect, deque()).append(entry.seq)
+            self._by_operation.setdefault(entry.operation, deque()).append(entry.seq)
+            self._counts[(entry.dialect, entry.operation)] += 1
+            if self.size is not None and len(self._by_seq) > self.size:
+                self._drop_oldest()
         return entry
 
+    def _drop_oldest(self) -> None:
+        entry = self._by_seq.pop(self._oldest)
+        self._oldest += 1
+        # The oldest exchange is the first of its dialect's list and of its operation's.
+        self._by_dialect[entry.dialect].popleft()
+        self._by_operation[entry.operation].popleft()
+        key = (entry.dialect, entry.operation)
+        self._counts[key] -= 1
+        if not self._counts[key]:
+            del self._counts[key]
+
+    def __len__(self) -> int:
+        return len(self._by_seq)
+
     def entries(self) -> list[Exchange]:
+        """Every exchange kept, oldest first."""
         with self._lock:
-            return list(self._entries)
+            return list(self._by_seq.values())
+
+    def page(
+        self,
+        *,
+        dialect: str | None = None,
+        operation: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
+    ) -> Page[Exchange]:
+        """The newest `limit` exchanges that match (every one without `limit`) below the cursor `before`."""
+
+        def matches(seq: int) -> bool:
+            entry = self._by_seq[seq]
+            return (dialect is None or entry.dialect == dialect) and (
+                operation is None or entry.operation == operation
+            )
+
+        with self._lock:
+            total = self._total(dialect, operation)
+            if total == 0:
+                return Page([], 0, None)
+            candidates = self._candidates(dialect, operation, before)
+            found, cursor = fill(candidates, matches, limit, total if before is None else None)
+            return Page([self._by_seq[seq] for seq in found], total, cursor)
+
+    def _total(self, dialect: str | None, operation: str | None) -> int:
+        if dialect is not None and operation is not None:
+            return self._counts.get((dialect, operation), 0)
+        if dialect is not None:
+            return len(self._by_dialect.get(dialect, ()))
+        if operation is not None:
+            return len(self._by_operation.get(operation, ()))
+        return len(self._by_seq)
+
+    def _candidates(self, dialect: str | None, operation: str | None, before: int | None) -> Iterator[int]:
+        lists = [
+            self._by_dialect.get(dialect, deque()) if dialect is not None else None,
+            self._by_operation.get(operation, deque()) if operation is not None else None,
+        ]
+        given = [seqs for seqs in lists if seqs is not None]
+        if given:
+            return newest_first(min(given, key=len), before)
+        end = self._oldest + len(self._by_seq)
+        stop = end if before is None else max(self._oldest, min(before, end))
+        return iter(range(stop - 1, self._oldest - 1, -1))
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._empty()

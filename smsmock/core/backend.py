@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,8 +21,9 @@ from smsmock.core.accounts import Account, Accounts
 from smsmock.core.clock import Clock
 from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
+from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
-from smsmock.core.store import MemoryStore, Store
+from smsmock.core.store import MemoryStore, MessageQuery, Store
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
 from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
 from smsmock.encoding.transliteration import transliterate
@@ -52,6 +55,26 @@ class Callback:
     """The message id (or bulk id of a Number Context request) the callback is about."""
     payload: Any
     attempt: int = 1
+
+
+_sent_by_request: ContextVar[list[str] | None] = ContextVar("smsmock_sent_by_request", default=None)
+"""The ids of the messages the request being handled sent (the access log and the journal name them)."""
+
+
+@contextmanager
+def collecting_message_ids() -> Iterator[list[str]]:
+    """Within the block, every message submitted is named in the list it yields."""
+    found: list[str] = []
+    token = _sent_by_request.set(found)
+    try:
+        yield found
+    finally:
+        _sent_by_request.reset(token)
+
+
+def current_message_ids() -> list[str]:
+    """The ids of the messages sent so far by the request being handled (none outside one)."""
+    return list(_sent_by_request.get() or ())
 
 
 class Notifier(Protocol):
@@ -104,6 +127,9 @@ class Backend:
             message = self._new_message(account, dialect, submission, profiles, now, seen_ids, new_id)
             messages.append(message)
         self.store.add_messages(messages)
+        collected = _sent_by_request.get()
+        if collected is not None:
+            collected.extend(message.id for message in messages)
         for message in messages:
             if message.status.final:
                 self._finished(message)
@@ -248,6 +274,7 @@ class Backend:
                 lifecycle.move(message, message.outcome.status, message.outcome.error, at)
         elif kind == "expire":
             lifecycle.move(message, words.status("EXPIRED_EXPIRED"), words.error("EC_ValidityExpired"), at)
+        self.store.update_message(message)
         if message.status.final:
             self._finished(message)
 
@@ -504,8 +531,14 @@ class Backend:
     # the control API's view
 
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
+        """Every stored message (that `predicate` accepts), newest first; what is due runs first."""
+        found = list(every(lambda cursor: self.message_page(MessageQuery(limit=MAX_LIMIT, before=cursor))))
+        return found if predicate is None else [message for message in found if predicate(message)]
+
+    def message_page(self, query: MessageQuery) -> Page[Message]:
+        """One page of the stored messages, newest first, filtered by the store; what is due runs first."""
         self.tick()
-        return _newest_first(self.store.messages(predicate))
+        return self.store.query(query)
 
     def reset(self) -> None:
         self.store.clear()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
+from smsmock.core.paging import Page, fill, newest_first
+from smsmock.core.rules import normalise_number
+from smsmock.core.vocabulary import Status
 
 Queue = tuple[str, str]
 """A read-once queue's key: (account, dialect)."""
@@ -27,12 +31,43 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """How much the store holds, for the metrics endpoint."""
+
+    messages: int
+    inbound: int
+    report_queues: dict[Queue, int]
+    """Delivery reports waiting to be pulled, per (account, dialect)."""
+    inbound_queues: dict[Queue, int]
+    webhook_attempts: int
+    webhook_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Which stored messages to list, newest first, and which page of them."""
+
+    dialect: str | None = None
+    account: str | None = None
+    to: str | None = None
+    """A destination, compared as normalised digits (`+41 79...` is `4179...`)."""
+    status: str | None = None
+    """A status name or a status group name, in any case."""
+    limit: int | None = None
+    """At most this many on the page; None for every match."""
+    before: int | None = None
+    """The cursor: only messages stored before the one of this sequence number."""
+
+
 class Store(Protocol):
     """What the core needs of its state; every method is atomic."""
 
     def add_messages(self, messages: Iterable[Message]) -> None: ...
     def message(self, message_id: str) -> Message | None: ...
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]: ...
+    def update_message(self, message: Message) -> None: ...
+    def query(self, query: MessageQuery) -> Page[Message]: ...
     def has_client_id(self, account: str, message_id: str) -> bool: ...
     def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]: ...
     def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None: ...
@@ -46,6 +81,7 @@ class Store(Protocol):
     def add_attempt(self, attempt: WebhookAttempt) -> None: ...
     def attempts(self, subject: str | None = None) -> list[WebhookAttempt]: ...
     def clear(self) -> None: ...
+    def stats(self) -> StoreStats: ...
 
 
 class MemoryStore:
@@ -58,11 +94,15 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seq = itertools.count()
+        self._next_position = 0
         self.clear()
 
     def clear(self) -> None:
         with self._lock:
             self._messages: dict[str, Message] = {}
+            # Positions go on from where they were, so a cursor given before a clear finds nothing new.
+            self._first_position = self._next_position
+            self._listing = _Listing(self._first_position)
             self._client_ids: set[tuple[str, str]] = set()
             self._client_refs: dict[tuple[str, str, str], list[str]] = {}
             # (due, seq, event): tuples compare in C, the dataclass's generated __lt__ would not.
@@ -78,6 +118,8 @@ class MemoryStore:
         with self._lock:
             for message in messages:
                 self._messages[message.id] = message
+                self._listing.add(self._next_position, message)
+                self._next_position += 1
                 if message.options.get("client_id"):
                     self._client_ids.add((message.account, message.id))
                 if message.client_ref is not None:
@@ -91,6 +133,16 @@ class MemoryStore:
         with self._lock:
             found = list(self._messages.values())
         return found if predicate is None else [message for message in found if predicate(message)]
+
+    def update_message(self, message: Message) -> None:
+        """The message's status moved: the listing's status index follows it."""
+        with self._lock:
+            self._listing.moved(message)
+
+    def query(self, query: MessageQuery) -> Page[Message]:
+        """A page of the stored messages that match, newest (last stored) first."""
+        with self._lock:
+            return self._listing.page(query)
 
     def has_client_id(self, account: str, message_id: str) -> bool:
         return (account, message_id) in self._client_ids or message_id in self._messages
@@ -183,3 +235,174 @@ class MemoryStore:
         with self._lock:
             found = list(self._attempts)
         return found if subject is None else [attempt for attempt in found if attempt.subject == subject]
+
+    # what it holds
+
+    def stats(self) -> StoreStats:
+        with self._lock:
+            return StoreStats(
+                messages=len(self._messages),
+                inbound=len(self._inbound),
+                report_queues={queue: len(ids) for queue, ids in self._reports.items()},
+                inbound_queues={queue: len(items) for queue, items in self._inbound_queue.items()},
+                webhook_attempts=len(self._attempts),
+                webhook_failures=sum(not attempt.succeeded for attempt in self._attempts),
+            )
+
+
+class _Listing:
+    """The stored messages in the order they were stored, indexed for newest-first pages.
+
+    The clock never goes back, so storage order is submission order. Each message has a position (its
+    sequence number) and every index is an ascending list of positions: by dialect, account and
+    normalised destination, which never change, and by status name and group, which do. A message
+    that leaves a status stays in that status's list, stale, until half the list is stale and it is
+    rebuilt: moving out of a long list would cost a copy of it. Counts by (dialect, account, status)
+    give the total of any filter without `to` at once; `to` with another filter is counted along the
+    shortest of their lists (that destination's, as long as the messages sent to that one number).
+    """
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.messages: list[Message] = []
+        self.destinations: list[str] = []
+        self.statuses: list[Status] = []
+        """The status each message was indexed under: the filters read this, not the live message."""
+        self.positions: dict[str, int] = {}
+        self.by_dialect: dict[str, list[int]] = {}
+        self.by_account: dict[str, list[int]] = {}
+        self.by_destination: dict[str, list[int]] = {}
+        self.by_status: dict[str, list[int]] = {}
+        self.stale: Counter[str] = Counter()
+        self.counts: Counter[tuple[str, str, Status]] = Counter()
+
+    def add(self, position: int, message: Message) -> None:
+        destination = normalise_number(message.to)
+        self.messages.append(message)
+        self.destinations.append(destination)
+        self.statuses.append(message.status)
+        self.positions[message.id] = position
+        self.by_dialect.setdefault(message.dialect, []).append(position)
+        self.by_account.setdefault(message.account, []).append(position)
+        self.by_destination.setdefault(destination, []).append(position)
+        for key in _status_keys(message.status):
+            self.by_status.setdefault(key, []).append(position)
+        self.counts[(message.dialect, message.account, message.status)] += 1
+
+    def moved(self, message: Message) -> None:
+        position = self.positions.get(message.id)
+        if position is None:
+            return  # cleared away since
+        index = position - self.first
+        old, new = self.statuses[index], message.status
+        if old == new:
+            return
+        self.statuses[index] = new
+        self._count(message.dialect, message.account, old, -1)
+        self.counts[(message.dialect, message.account, new)] += 1
+        old_keys, new_keys = _status_keys(old), _status_keys(new)
+        for key in new_keys - old_keys:
+            self._index_status(key, position)
+        for key in old_keys - new_keys:
+            self.stale[key] += 1
+            if self.stale[key] * 2 > len(self.by_status[key]):
+                self._rebuild_status(key)
+
+    def page(self, query: MessageQuery) -> Page[Message]:
+        to = None if query.to is None else normalise_number(query.to)
+        status = None if query.status is None else query.status.upper()
+
+        def matches(position: int) -> bool:
+            index = position - self.first
+            message = self.messages[index]
+            if query.dialect is not None and message.dialect != query.dialect:
+                return False
+            if query.account is not None and message.account != query.account:
+                return False
+            if to is not None and self.destinations[index] != to:
+                return False
+            found = self.statuses[index]
+            return status is None or status == found.name or status == found.group_name
+
+        total = self._total(query.dialect, query.account, to, status, matches)
+        if total == 0:
+            return Page([], 0, None)
+        candidates = self._candidates(query.dialect, query.account, to, status, query.before)
+        first_page_total = total if query.before is None else None
+        found, cursor = fill(candidates, matches, query.limit, first_page_total)
+        return Page([self.messages[position - self.first] for position in found], total, cursor)
+
+    def _candidates(
+        self, dialect: str | None, account: str | None, to: str | None, status: str | None, before: int | None
+    ) -> Iterator[int]:
+        """Positions to walk, newest first: the shortest index list of the filters, or every position."""
+        lists = [
+            self.by_dialect.get(dialect, []) if dialect is not None else None,
+            self.by_account.get(account, []) if account is not None else None,
+            self.by_destination.get(to, []) if to is not None else None,
+            self.by_status.get(status, []) if status is not None else None,
+        ]
+        given = [positions for positions in lists if positions is not None]
+        if given:
+            return newest_first(min(given, key=len), before)
+        end = self.first + len(self.messages)
+        stop = end if before is None else max(self.first, min(before, end))
+        return iter(range(stop - 1, self.first - 1, -1))
+
+    def _total(
+        self,
+        dialect: str | None,
+        account: str | None,
+        to: str | None,
+        status: str | None,
+        matches: Callable[[int], bool],
+    ) -> int:
+        if to is not None:
+            if dialect is None and account is None and status is None:
+                return len(self.by_destination.get(to, ()))
+            return sum(
+                1 for position in self._candidates(dialect, account, to, status, None) if matches(position)
+            )
+        if status is None and (dialect is None or account is None):
+            if dialect is not None:
+                return len(self.by_dialect.get(dialect, ()))
+            if account is not None:
+                return len(self.by_account.get(account, ()))
+            return len(self.messages)
+        return sum(
+            count
+            for (its_dialect, its_account, its_status), count in self.counts.items()
+            if (dialect is None or its_dialect == dialect)
+            and (account is None or its_account == account)
+            and (status is None or status in (its_status.name, its_status.group_name))
+        )
+
+    def _count(self, dialect: str, account: str, status: Status, change: int) -> None:
+        key = (dialect, account, status)
+        self.counts[key] += change
+        if not self.counts[key]:
+            del self.counts[key]  # the totals sum over the keys: keep them few
+
+    def _index_status(self, key: str, position: int) -> None:
+        positions = self.by_status.setdefault(key, [])
+        if not positions or positions[-1] < position:
+            positions.append(position)
+            return
+        index = bisect_left(positions, position)
+        if index < len(positions) and positions[index] == position:
+            self.stale[key] -= 1  # back in a status it had left: its stale entry is right again
+        else:
+            positions.insert(index, position)
+
+    def _rebuild_status(self, key: str) -> None:
+        first, statuses = self.first, self.statuses
+        self.by_status[key] = [
+            position
+            for position in self.by_status[key]
+            if key in (statuses[position - first].name, statuses[position - first].group_name)
+        ]
+        self.stale[key] = 0
+
+
+def _status_keys(status: Status) -> set[str]:
+    return {status.name, status.group_name}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,9 @@ from typing import Any
 from smsmock.contracts.journal import Exchange
 from smsmock.contracts.validation import Severity, Violation
 from smsmock.core.messages import Message
+from smsmock.core.paging import MAX_LIMIT, every
 from smsmock.core.rules import normalise_number
+from smsmock.core.store import MessageQuery
 from smsmock.server.app import MockApp
 
 CLOSEST_SHOWN = 3
@@ -87,10 +89,11 @@ class SmsMock:
         status: str | None = None,
     ) -> list[Message]:
         """Messages sent during the test, oldest first, optionally filtered."""
-        criteria = _criteria(
-            to=to, dialect=dialect, account=account, sender=sender, text_contains=text_contains, status=status
+        wanted = MessageQuery(
+            dialect=dialect, account=account, to=to, status=None if status is None else str(status)
         )
-        return [message for message in self._sent() if all(check(message) for _, check, _ in criteria)]
+        criteria = _criteria(sender=sender, text_contains=text_contains)
+        return [message for message in self._sent(wanted) if all(check(message) for _, check, _ in criteria)]
 
     def assert_sent(
         self,
@@ -137,22 +140,31 @@ class SmsMock:
             more = f"\n  ... and {len(sent) - CLOSEST_SHOWN} more" if len(sent) > CLOSEST_SHOWN else ""
             raise AssertionError(f"expected no message, {len(sent)} were sent:\n{shown}{more}")
 
-    def _sent(self) -> list[Message]:
-        return list(reversed(self.app.backend.messages()))
+    def _sent(self, query: MessageQuery | None = None) -> list[Message]:
+        """The stored messages that match (every one without a query), oldest first, read page by page."""
+        backend, wanted = self.app.backend, query or MessageQuery()
+        found = list(
+            every(lambda cursor: backend.message_page(replace(wanted, limit=MAX_LIMIT, before=cursor)))
+        )
+        found.reverse()
+        return found
 
     # contract violations
 
     @property
     def journal(self) -> list[Exchange]:
-        """Every request the mock answered during the test, with its reply."""
-        return self.app.journal.entries()
+        """Every request the mock answered during the test, with its reply, oldest first."""
+        journal = self.app.journal
+        found = list(every(lambda cursor: journal.page(limit=MAX_LIMIT, before=cursor)))
+        found.reverse()
+        return found
 
     @property
     def violations(self) -> list[ContractViolation]:
         """Errors of the requests received during the test against their contracts."""
         return [
             ContractViolation(exchange, violation)
-            for exchange in self.app.journal.entries()
+            for exchange in self.journal
             for violation in exchange.request_violations
             if violation.severity is Severity.ERROR
         ]
@@ -172,7 +184,8 @@ class SmsMock:
         return self.app.clock.now()
 
     def rules(self, rules: Mapping[str, Any]) -> None:
-        """Replace the outcome rules for the rest of the test (`default` and `rules`, as in the YAML)."""
+        """Add outcome rules for the rest of the test, tried before the test's own (`default`, `rules`,
+        and `replace: true` to drop the others, as in the YAML)."""
         self.control.load_rules(rules)
 
     def fault(self, **spec: Any) -> dict[str, Any]:
