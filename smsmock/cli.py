@@ -152,27 +152,62 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
         help="run the stateful mock server for every dialect",
         description="Serve every dialect at its documented paths, with the control API under /_smsmock/.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
+        "--host", default="127.0.0.1", type=_host, help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
     )
     parser.add_argument(
         "--config", metavar="FILE", help="YAML with accounts, outcome rules and clock settings"
     )
+    parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="access-log lines as text for a person or JSON for a machine (default text)",
+    )
     parser.set_defaults(handler=_run_serve)
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: ports run from 0 to 65535")
+    return port
+
+
+def _host(value: str) -> str:
+    import socket
+
+    try:
+        socket.getaddrinfo(value, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        raise argparse.ArgumentTypeError(f"{value!r} does not resolve to an address ({error})") from None
+    return value
+
+
 def _run_serve(args: argparse.Namespace) -> int:
+    from smsmock.server.accesslog import AccessLog
     from smsmock.server.config import ConfigError, load_config
-    from smsmock.server.serve import serve
+    from smsmock.server.serve import BindError, serve
 
     try:
         config = load_config(args.config)
     except ConfigError as error:
         print(f"smsmock: {error}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(config, args.host, args.port)
+    access_log = None if args.quiet else AccessLog(sys.stdout, args.log_format)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(config, args.host, args.port, access_log=access_log)
+    except BindError as error:
+        print(f"smsmock: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

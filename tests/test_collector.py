@@ -203,7 +203,9 @@ def test_the_freezer_frees_cycles_then_freezes_what_is_kept_once_an_interval_has
             ticks.now = 0.5
             for environ in xml_sends:  # the XML parser leaves cycles behind: garbage for the collector
                 app(environ, _start_response)
-            assert gc.get_freeze_count() == frozen_before  # not yet: the interval has not passed
+            # Not yet: the interval has not passed. (A request frees frozen objects it replaces, such
+            # as the previous request's context variables, so the count may drop; it must not grow.)
+            assert gc.get_freeze_count() <= frozen_before
             assert _tracked(kept[0])
             ticks.now = 1.0
             app(_environ("GET", "/_smsmock/health"), _start_response)
@@ -213,7 +215,7 @@ def test_the_freezer_frees_cycles_then_freezes_what_is_kept_once_an_interval_has
             frozen_once = gc.get_freeze_count()
             ticks.now = 1.5
             app(_environ("GET", "/_smsmock/health"), _start_response)
-            assert gc.get_freeze_count() == frozen_once
+            assert gc.get_freeze_count() <= frozen_once
     finally:
         gc.unfreeze()
 

@@ -118,6 +118,10 @@ def _networks(value: Any, name: str) -> tuple[IPNetwork, ...]:
         raise ValueError(f"{name}: {problem}") from None
 
 
+MAX_AMOUNT = Decimal(10**15)
+"""Amounts are written as JSON numbers: below this they stay finite, and exact to the cent, as floats."""
+
+
 def amount(value: Any, name: str) -> Decimal:
     """A finite decimal amount (balance, price); ValueError naming the field otherwise."""
     try:
@@ -126,6 +130,8 @@ def amount(value: Any, name: str) -> Decimal:
         raise ValueError(f"{name} must be a number, not {value!r}") from None
     if isinstance(value, bool) or not found.is_finite():
         raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if abs(found) >= MAX_AMOUNT:
+        raise ValueError(f"{name} must be less than {MAX_AMOUNT:,} in size, not {value!r}")
     return found
 
 

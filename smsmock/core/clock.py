@@ -6,6 +6,33 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+LAST_MOMENT = datetime.max.replace(tzinfo=timezone.utc)
+"""The end of the calendar Python (and the documents' four-digit years) can write."""
+HORIZON = timedelta(days=400)
+"""How far past "now" the mock may need to reckon: a validity period (48 hours), a scheduled send's
+validity after it, callback retries, the 48-hour log window. The clock stops this far before the end."""
+LATEST = LAST_MOMENT - HORIZON
+"""The latest moment the clock can be set to, and the latest a message can be scheduled for."""
+
+
+class ClockRangeError(ValueError):
+    """A moment the clock cannot stand at; the message names the limit."""
+
+
+def within_range(moment: datetime, name: str = "the moment") -> datetime:
+    """`moment` (UTC if it names no offset), or ClockRangeError when it lies past `LATEST`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        late = moment > LATEST
+    except OverflowError:  # an offset that takes the moment past the calendar's end
+        late = True
+    if late:
+        raise ClockRangeError(
+            f"{name} is past {LATEST.isoformat(timespec='seconds')}, the latest moment smsmock can schedule"
+        )
+    return moment
+
 
 class Clock:
     """Wall-clock time with an offset; frozen, it stands still until it is set or advanced.
@@ -49,9 +76,7 @@ class Clock:
                 self._frozen_at = None
 
     def set(self, moment: datetime) -> None:
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        target = moment.timestamp()
+        target = within_range(moment, "the clock").timestamp()
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = target
@@ -59,8 +84,13 @@ class Clock:
                 self._offset = target - time.time()
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
+        if not seconds >= 0:  # also NaN
             raise ValueError("the clock only moves forward")
+        if self.timestamp() + seconds > LATEST.timestamp():
+            raise ClockRangeError(
+                f"advancing {seconds:g} s takes the clock past {LATEST.isoformat(timespec='seconds')},"
+                " the latest moment smsmock can schedule"
+            )
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += seconds

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from smsmock.core.clock import ClockRangeError, within_range
 from smsmock.core.messages import Message
 from smsmock.core.vocabulary import Error, Status
 from smsmock.dialects.wire import BadRequest
@@ -35,7 +36,20 @@ def parse_timestamp(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"{name} is not an ISO-8601 date-time: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadRequest(f"{name} lies outside the calendar (years 1 to 9999 in UTC): {value!r}") from None
+
+
+def parse_send_at(value: str) -> datetime:
+    """A scheduled send's moment, which must leave the mock room to deliver and expire it."""
+    try:
+        return within_range(parse_timestamp(value, "sendAt"), f"sendAt {value!r}")
+    except ClockRangeError as problem:
+        raise BadRequest(str(problem)) from None
 
 
 def status_object(status: Status) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
 from smsmock.core.messages import Message
 from smsmock.core.numbering import Network
+from smsmock.core.rules import invalid_destination_status
 from smsmock.core.vocabulary import Status, vocabulary
 from smsmock.dialects import family
 from smsmock.dialects.wire import (
@@ -237,7 +238,7 @@ class Shortlink:
         flash = _flag(entry.get("flash"))
         submission.options["flash"] = flash
         if entry.get("sendAt"):
-            submission.send_at = family.parse_timestamp(str(entry["sendAt"]), "sendAt")
+            submission.send_at = family.parse_send_at(str(entry["sendAt"]))
         if entry.get("validityPeriod") not in (None, ""):
             submission.validity_minutes = _whole(entry["validityPeriod"], "validityPeriod")
         submission.notify_url = entry.get("notifyUrl") or None
@@ -260,7 +261,7 @@ class Shortlink:
         if submission.sender is not None and not self.sender_id.fullmatch(submission.sender):
             submission.rejection = "REJECTED_SOURCE"
         elif not self.phone_number.fullmatch(to):
-            submission.rejection = "REJECTED_DESTINATION"
+            submission.rejection = invalid_destination_status(to)
         return submission
 
     def _submit(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
+from smsmock.contracts import jsontext
 from smsmock.contracts.validation import Violation, parse_xml
 
 JSON = "application/json"
@@ -139,7 +139,7 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 
 def json_body(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+    return jsontext.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
 
 
 def _json_default(value: Any) -> Any:
@@ -191,9 +191,9 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise BadRequest("the request has no body")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the body is not valid JSON: {error}") from error
+        return jsontext.loads(body)
+    except jsontext.JSONRefused as error:
+        raise BadRequest(str(error)) from None
 
 
 def parse_xml_tree(body: bytes) -> Element:

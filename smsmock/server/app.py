@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
+from smsmock.contracts import jsontext
+from smsmock.contracts.catalog import operations
 from smsmock.contracts.journal import Journal
+from smsmock.contracts.validation import Violation
 from smsmock.core.accounts import Accounts
-from smsmock.core.backend import Backend, Callback
+from smsmock.core.backend import Backend, Callback, collecting_message_ids, current_message_ids
 from smsmock.core.clock import Clock
 from smsmock.dialects import Dialect
 from smsmock.dialects.qikli import Qikli
@@ -24,9 +29,11 @@ from smsmock.dialects.sendsms import Sendsms
 from smsmock.dialects.shortlink import Shortlink
 from smsmock.dialects.unified import Unified
 from smsmock.dialects.wire import BadRequest, Reply
+from smsmock.server.accesslog import AccessLog, AccessRecord
 from smsmock.server.config import MockConfig
 from smsmock.server.control import CONTROL_PREFIX, Control
-from smsmock.server.faults import Faults
+from smsmock.server.faults import Fault, Faults
+from smsmock.server.metrics import RequestCounts
 from smsmock.server.webhooks import WebhookSender
 
 DIALECTS = (Shortlink, Qikli, Unified, Quicktel, Sendsms)
@@ -68,10 +75,19 @@ class MockApp:
             for path, methods, operation in dialect.routes()
             for method in methods
         }
+        self._safe_routes = {
+            (path, method)
+            for (path, method), (dialect, operation) in self._routes.items()
+            if (contract := operations(dialect).get(operation)) is not None and contract.extra.get("safe")
+        }
+        """The GET routes that only read, which HEAD may run (RFC 9110 9.2.1)."""
         self.after_request: Callable[[], None] | None = None
         """Run at the end of every request, its reply ready (`smsmock serve` manages the collector there)."""
         self.pause: Callable[[float], None] = time.sleep
         """How a delay fault holds a request; the in-process transport stands in its own."""
+        self.access_log: AccessLog | None = None
+        """Where a line per request goes (`smsmock serve` writes them to standard output)."""
+        self.request_counts = RequestCounts()
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -102,26 +118,47 @@ class MockApp:
     def _tick_loop(self) -> None:
         while not self._stopping.wait(TICK_INTERVAL):
             self.backend.tick()
+            if self.access_log is not None:
+                self.access_log.flush()
 
     def stop_background(self) -> None:
         self._stopping.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         self.webhooks.stop()
+        if self.access_log is not None:
+            self.access_log.flush()
 
     # WSGI
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        started = time.perf_counter()
         _absolute_form(environ)
         request = Request(environ)
         try:
-            answer = self.dispatch(request)
-        except Exception as failure:
-            answer = _json(500, {"error": "internal", "message": f"{type(failure).__name__}: {failure}"})
+            with collecting_message_ids() as message_ids:
+                handled = self._handle(request)
         finally:
             # werkzeug's Request puts itself into the environ: a reference cycle per request, which
             # only the cyclic collector could free. Broken here, a request is freed by reference counting.
             environ.pop("werkzeug.request", None)
+        answer = handled.answer
+        status = answer.status_code if isinstance(answer, Response) else answer.status
+        self.request_counts.count(handled.dialect, handled.operation, status)
+        if self.access_log is not None:
+            self.access_log.write(
+                AccessRecord(
+                    at=time.time(),
+                    method=request.method,
+                    path=request.path,
+                    dialect=handled.dialect,
+                    operation=handled.operation,
+                    status=status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    message_ids=tuple(message_ids),
+                    error=handled.error,
+                )
+            )
         if self.after_request is not None:
             self.after_request()
         if isinstance(answer, Response):
@@ -132,66 +169,184 @@ class MockApp:
         start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} UNKNOWN", headers)
         return [b""] if request.method == "HEAD" else [body]
 
-    def dispatch(self, request: Request) -> Response | Reply:
+    def _handle(self, request: Request) -> Handled:
+        """Answer one request; an error of the mock's own is answered 500, written out and journaled."""
+        try:
+            return self.dispatch(request)
+        except HTTPException as problem:
+            # werkzeug's word on the request itself: a body cut short, one too large.
+            route = self._routes.get((request.path.rstrip("/"), request.method))
+            dialect, operation = route if route is not None else (None, None)
+            response = _json(problem.code or 400, {"error": problem.name, "message": problem.description})
+            self._journal(request, dialect, operation, response)
+            return Handled(response, dialect, operation)
+        except Exception as failure:
+            name = f"{type(failure).__name__}: {failure}"
+            # The reply says what broke; the traceback goes where the person running the server looks.
+            traceback.print_exc(file=sys.stderr)
+            route = self._routes.get((request.path.rstrip("/"), request.method))
+            dialect, operation = route if route is not None else (None, None)
+            response = _json(
+                500,
+                {
+                    "error": "internal",
+                    "message": f"{name} (a bug in smsmock; the traceback is on its standard error)",
+                },
+            )
+            self._journal(request, dialect, operation, response, error=name)
+            return Handled(response, dialect, operation, name)
+
+    def dispatch(self, request: Request) -> Handled:
         """The answer to one request: a dialect's reply, or a Response (control API, faults, errors)."""
         path, method = request.path.rstrip("/"), request.method
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
-            try:
-                return self.control.dispatch(request, path[len(CONTROL_PREFIX) + 1 :])
-            except HTTPException as problem:
-                return _json(problem.code or 500, {"error": problem.name, "message": problem.description})
+            return Handled(self._control(request, path[len(CONTROL_PREFIX) + 1 :]), "control", None)
         route = self._routes.get((path, method))
-        if route is None and method == "HEAD":
-            route = self._routes.get((path, "GET"))  # HEAD is GET without the body
+        if route is None and method == "HEAD" and (path, "GET") in self._safe_routes:
+            route = self._routes[(path, "GET")]  # a read: HEAD is the GET without its body
+        elif route is None and method in ("HEAD", "OPTIONS"):
+            route = self._routes.get((path, "GET")) or self._routes.get((path, "POST"))
+            if route is not None:
+                return self._describe(request, path, route)
         if route is None:
             return self._unrouted(request, path)
         dialect_name, operation = route
-        fault = self.faults.take(method, request.path, dialect_name, operation)
-        if fault is not None and fault.delay:
-            self.pause(fault.delay)  # the fault asked for a slow server
         dialect = self.dialects[dialect_name]
-        if fault is not None and fault.code is not None and fault.code in dialect.fault_codes:
-            reply, violations = dialect.fault_reply(operation, request, fault.code), []
-        else:
+        fault = self.faults.take(method, request.path, dialect_name, operation)
+        if fault is None:
             reply, violations = dialect.handle(operation, request, self.backend)
-        answer: Response | Reply = reply
-        status = reply.status
-        if fault is not None:
-            response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-            response.headers.extend(reply.headers)
-            answer = _faulted(response, fault, request)
-            status = answer.status_code
+            self._journal(request, dialect_name, operation, reply, violations=violations)
+            return Handled(reply, dialect_name, reply.request_operation or operation)
+        if fault.delay:
+            self.pause(fault.delay)  # the fault asked for a slow server
+        violations = []
+        if fault.processed:
+            reply, violations = dialect.handle(operation, request, self.backend)
+        if fault.code is not None:
+            reply = dialect.fault_reply(operation, request, fault.code)
+        elif not fault.processed:
+            reply = _refusal(fault.status or 503)
+        answer = _faulted(reply, fault, request)
+        operation = reply.request_operation or operation
+        self._journal(
+            request, dialect_name, operation, answer, violations=violations, fault=fault, reply=reply
+        )
+        return Handled(answer, dialect_name, operation)
+
+    def _control(self, request: Request, rest: str) -> Response:
+        method = request.method
+        if method == "OPTIONS":
+            allowed = self.control.allowed_methods(rest)
+            if not allowed:
+                return _json(404, {"error": "not found", "message": f"no control operation {rest}"})
+            return _options(allowed)
+        try:
+            # HEAD reads like GET: the control API's reads change nothing (due events run either way).
+            return self.control.dispatch(request, rest, "GET" if method == "HEAD" else method)
+        except HTTPException as problem:
+            return _json(problem.code or 500, {"error": problem.name, "message": problem.description})
+
+    def _describe(self, request: Request, path: str, route: tuple[str, str]) -> Handled:
+        """HEAD and OPTIONS on a dialect's path: what the path takes, with no side effect.
+
+        HEAD of an operation that changes state (a GET that sends a message or hands out read-once
+        reports) cannot run it to learn its headers: it answers that the operation is there, and
+        nothing is sent or consumed.
+        """
+        dialect, operation = route
+        allowed = self._allowed(path)
+        if request.method == "OPTIONS" or "GET" not in allowed:
+            answer: Response = (
+                _options(allowed) if request.method == "OPTIONS" else self._not_allowed(request)
+            )
+        else:
+            answer = Response(b"", status=200, headers={"Allow": ", ".join(allowed)})
+        self._journal(request, dialect, operation, answer)
+        return Handled(answer, dialect, operation)
+
+    def _allowed(self, path: str) -> list[str]:
+        """The methods a dialect path takes, with HEAD beside GET and OPTIONS everywhere (RFC 9110)."""
+        methods = {method for route_path, method in self._routes if route_path == path}
+        if not methods:
+            return []
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods | {"OPTIONS"})
+
+    def _unrouted(self, request: Request, path: str) -> Handled:
+        """A path no dialect documents, or a method its operation does not take: the family's error."""
+        allowed = self._allowed(path)
+        dialect = next(
+            (name for (route_path, _), (name, _) in self._routes.items() if route_path == path), None
+        )
+        response = self._not_allowed(request) if allowed else self._not_found(request)
+        self._journal(request, dialect, None, response)
+        return Handled(response, dialect, None)
+
+    def _not_allowed(self, request: Request) -> Response:
+        problem = BadRequest(f"Method not allowed: {request.method} {request.path}", status=405)
+        response = _family_error(self.dialects["shortlink"], problem)
+        # A 405 must say what is (RFC 9110 15.5.6).
+        response.headers["Allow"] = ", ".join(self._allowed(request.path.rstrip("/")))
+        return response
+
+    def _not_found(self, request: Request) -> Response:
+        problem = BadRequest(f"Not found: {request.path} is not an operation of any dialect", status=404)
+        return _family_error(self.dialects["shortlink"], problem)
+
+    def _journal(
+        self,
+        request: Request,
+        dialect: str | None,
+        operation: str | None,
+        answer: Response | Reply,
+        *,
+        violations: list[Violation] | None = None,
+        fault: Fault | None = None,
+        error: str | None = None,
+        reply: Reply | None = None,
+    ) -> None:
+        """Record one exchange of the SMS APIs (the control API's own calls are not SMS traffic).
+
+        `reply` is the dialect's reply a fault reshaped into `answer`: the contract its body follows.
+        """
         environ = request.environ
+        if isinstance(answer, Reply):
+            status, content_type, body = answer.status, answer.content_type, answer.body
+            request_operation, reply_operation = answer.request_operation, answer.operation
+        else:
+            status, content_type, body = answer.status_code, answer.content_type or "", answer.get_data()
+            request_operation = None
+            reply_operation = None if reply is None else reply.operation
         self.journal.record(
             at=self.clock.now(),
-            dialect=dialect_name,
-            operation=reply.request_operation or operation,
-            method=method,
+            dialect=dialect,
+            operation=request_operation or operation,
+            method=request.method,
             path=request.path,
             query=request.query_string.decode("latin-1"),
             request_headers={name: environ[key] for name, key in _JOURNALED_HEADERS if key in environ},
-            request_body=request.get_data(cache=True),
+            request_body=_body_received(request),
             status=status,
-            response_content_type=reply.content_type,
-            response_body=reply.body,
-            request_violations=violations,
-            reply_operation=reply.operation,
+            response_content_type=content_type,
+            response_body=body,
+            request_violations=violations or [],
+            reply_operation=reply_operation,
+            message_ids=tuple(current_message_ids()),
+            fault=None if fault is None else fault.as_dict(),
+            error=error,
         )
-        return answer
 
-    def _unrouted(self, request: Request, path: str) -> Response:
-        """A path no dialect documents, or a method its operation does not take: the family's error."""
-        dialect = self.dialects["shortlink"]
-        allowed = {method for route_path, method in self._routes if route_path == path}
-        if allowed:
-            problem = BadRequest(f"Method not allowed: {request.method} {request.path}", status=405)
-        else:
-            problem = BadRequest(f"Not found: {request.path} is not an operation of any dialect", status=404)
-        reply: Reply = dialect.error_reply(problem, "json")
-        response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-        if allowed:
-            response.headers["Allow"] = ", ".join(sorted(allowed))  # a 405 must say what is (RFC 9110 15.5.6)
-        return response
+
+@dataclass(slots=True)
+class Handled:
+    """A request's answer, and what it was: the dialect and operation (None where none matched)."""
+
+    answer: Response | Reply
+    dialect: str | None
+    operation: str | None
+    error: str | None = None
+    """An internal error's type and message, when the mock failed."""
 
 
 def _absolute_form(environ: dict[str, Any]) -> None:
@@ -204,7 +359,24 @@ def _absolute_form(environ: dict[str, Any]) -> None:
             return
 
 
-def _faulted(response: Response, fault: Any, request: Request) -> Response:
+def _body_received(request: Request) -> bytes:
+    """The request's body as far as it came: a client that went away mid-body leaves none to keep."""
+    try:
+        return request.get_data(cache=True)
+    except (HTTPException, OSError):
+        return b""
+
+
+def _refusal(status: int) -> Reply:
+    """What a provider that did not take a request answers: its status, and a line saying so."""
+    phrase = HTTP_STATUS_CODES.get(status, "Error")
+    text = f"{status} {phrase}: refused by an injected fault; nothing was sent or charged\n"
+    return Reply(status, "text/plain; charset=utf-8", text.encode(), "fault")
+
+
+def _faulted(reply: Reply, fault: Fault, request: Request) -> Response:
+    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    response.headers.extend(reply.headers)
     if fault.drop:
         socket = request.environ.get("werkzeug.socket")
         if socket is not None:
@@ -224,5 +396,16 @@ def _faulted(response: Response, fault: Any, request: Request) -> Response:
     return response
 
 
+def _options(allowed: list[str]) -> Response:
+    return Response(b"", status=204, headers={"Allow": ", ".join(allowed)})
+
+
+def _family_error(dialect: Dialect, problem: BadRequest) -> Response:
+    reply: Reply = dialect.error_reply(problem, "json")  # type: ignore[attr-defined]
+    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    response.headers.extend(reply.headers)
+    return response
+
+
 def _json(status: int, value: Any) -> Response:
-    return Response(json.dumps(value), status=status, content_type="application/json")
+    return Response(jsontext.dumps(value), status=status, content_type="application/json")

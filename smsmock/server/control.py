@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from smsmock.contracts import jsontext
 from smsmock.core.accounts import Account, Accounts, amount
-from smsmock.core.rules import OutcomeRules, RuleError, normalise_number
+from smsmock.core.clock import ClockRangeError, within_range
+from smsmock.core.messages import Message
+from smsmock.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, every
+from smsmock.core.rules import RuleError
+from smsmock.core.store import MessageQuery
+from smsmock.server.metrics import exposition
 
 if TYPE_CHECKING:
     from smsmock.contracts.journal import Exchange
@@ -35,6 +42,9 @@ class Control:
         self.app = app
         self._routes: dict[tuple[str, str], Callable[[Request, list[str]], Any]] = {
             ("GET", "health"): lambda request, rest: {"status": "ok"},
+            ("GET", "livez"): lambda request, rest: {"status": "ok"},
+            ("GET", "readyz"): lambda request, rest: self.readiness(),
+            ("GET", "metrics"): lambda request, rest: _metrics(self.app, request),
             ("GET", "messages"): self._http_messages,
             ("GET", "messages/*"): lambda request, rest: self.message(rest[0]),
             ("DELETE", "messages/*"): lambda request, rest: self.delete_message(rest[0]),
@@ -63,13 +73,20 @@ class Control:
             ("POST", "reset"): lambda request, rest: self.reset(),
         }
 
-    def dispatch(self, request: Request, path: str) -> Response:
+    def dispatch(self, request: Request, path: str, method: str | None = None) -> Response:
+        """Serve one control request; `method` stands in for the request's (HEAD is served as GET)."""
+        method = method or request.method
         segments = [segment for segment in path.split("/") if segment]
-        handler, rest = self._route(request.method, segments)
+        handler, rest = self._route(method, segments)
         if handler is None:
-            return _reply(
-                404, {"error": "not found", "message": f"no control operation {request.method} {path}"}
-            )
+            allowed = self.allowed_methods(path)
+            if allowed:
+                response = _reply(
+                    405, {"error": "method not allowed", "message": f"{path} takes {', '.join(allowed)}"}
+                )
+                response.headers["Allow"] = ", ".join(allowed)
+                return response
+            return _reply(404, {"error": "not found", "message": f"no control operation {method} {path}"})
         try:
             answer = handler(request, rest)
             # A handler that picks its own media type (the journal as HAR or JSON Lines) answers itself.
@@ -78,6 +95,24 @@ class Control:
             return _reply(problem.status, {"error": "bad request", "message": str(problem)})
         except (ValueError, TypeError, KeyError) as problem:
             return _reply(400, {"error": "bad request", "message": str(problem)})
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods a control path takes (HEAD beside GET, OPTIONS everywhere); empty if none."""
+        segments = [segment for segment in path.split("/") if segment]
+        methods = {method for method in ("GET", "POST", "DELETE") if self._route(method, segments)[0]}
+        if not methods:
+            return []
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods | {"OPTIONS"})
+
+    def readiness(self) -> dict[str, Any]:
+        """Ready when the store answers; a store that cannot is a 503, so a load balancer stops sending."""
+        try:
+            stats = self.app.backend.store.stats()
+        except Exception as problem:
+            raise ControlError(f"the store does not answer: {problem}", status=503) from None
+        return {"status": "ready", "store": type(self.app.backend.store).__name__, "messages": stats.messages}
 
     def _route(self, method: str, segments: list[str]) -> tuple[Any, list[str]]:
         for (route_method, pattern), handler in self._routes.items():
@@ -99,28 +134,34 @@ class Control:
         to: str | None = None,
         status: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Sent messages, newest first; `status` matches a status name or a status group."""
-        wanted_to = None if to is None else normalise_number(to)
+        """Every sent message that matches, newest first, read page by page.
 
-        def accept(message: Any) -> bool:
-            if dialect is not None and message.dialect != dialect:
-                return False
-            if account is not None and message.account != account:
-                return False
-            if wanted_to is not None and normalise_number(message.to) != wanted_to:
-                return False
-            return status is None or status.upper() in (message.status.name, message.status.group_name)
+        `to` is compared as normalised digits; `status` matches a status name or a status group.
+        """
 
-        return [message.as_dict() for message in self.app.backend.messages(accept)]
+        def page(cursor: int | None) -> Page[Message]:
+            query = MessageQuery(dialect, account, to, status, limit=MAX_LIMIT, before=cursor)
+            return self.app.backend.message_page(query)
 
-    def _http_messages(self, request: Request, rest: list[str]) -> list[dict[str, Any]]:
-        args = request.args
-        return self.messages(
-            dialect=args.get("dialect"),
-            account=args.get("account"),
-            to=args.get("to"),
-            status=args.get("status"),
-        )
+        return [message.as_dict() for message in every(page)]
+
+    def messages_page(
+        self,
+        *,
+        dialect: str | None = None,
+        account: str | None = None,
+        to: str | None = None,
+        status: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: int | None = None,
+    ) -> dict[str, Any]:
+        """One page of the sent messages that match, newest first: `items`, `total` and `nextCursor`."""
+        query = MessageQuery(dialect, account, to, status, limit=_page_size(limit), before=cursor)
+        page = self.app.backend.message_page(query)
+        return _page_reply(page, [message.as_dict() for message in page.items])
+
+    def _http_messages(self, request: Request, rest: list[str]) -> dict[str, Any]:
+        return self.messages_page(**_listing(request, MESSAGE_FILTERS))
 
     def message(self, message_id: str) -> dict[str, Any]:
         self.app.backend.tick()
@@ -176,10 +217,9 @@ class Control:
         if not math.isfinite(seconds) or seconds < 0:
             raise ControlError("seconds must be a finite number, not negative")
         try:
-            self.app.clock.after(seconds)
-        except (OverflowError, ValueError, OSError):
-            raise ControlError(f"advancing {seconds} s takes the clock past the year 9999") from None
-        self.app.clock.advance(seconds)
+            self.app.clock.advance(seconds)
+        except ClockRangeError as problem:
+            raise ControlError(str(problem)) from None
         ran = self.app.backend.tick()
         return {**self.clock(), "ran": ran}
 
@@ -189,10 +229,12 @@ class Control:
                 moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
             except ValueError:
                 raise ControlError(f"at must be an ISO-8601 date-time, not {at!r}") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            if moment.timestamp() < self.app.clock.timestamp():
-                raise ControlError("the clock only moves forward; reset the mock to start over")
+            try:
+                moment = within_range(moment, f"at {at!r}")
+                if moment.timestamp() < self.app.clock.timestamp():
+                    raise ControlError("the clock only moves forward; reset the mock to start over")
+            except (ClockRangeError, OverflowError) as problem:
+                raise ControlError(str(problem)) from None
             self.app.clock.set(moment)
         if frozen is True:
             self.app.clock.freeze()
@@ -213,7 +255,21 @@ class Control:
     def journal(
         self, *, dialect: str | None = None, operation: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
+        """Every recorded exchange that matches (the newest `limit` of them), oldest first."""
         return [entry.as_dict() for entry in self._journal_entries(dialect, operation, limit)]
+
+    def journal_page(
+        self,
+        *,
+        dialect: str | None = None,
+        operation: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: int | None = None,
+    ) -> dict[str, Any]:
+        """One page of the recorded exchanges that match, newest first: `items`, `total` and `nextCursor`."""
+        journal = self.app.journal
+        page = journal.page(dialect=dialect, operation=operation, limit=_page_size(limit), before=cursor)
+        return _page_reply(page, [entry.as_dict() for entry in page.items])
 
     def journal_har(
         self,
@@ -231,26 +287,22 @@ class Control:
     def _journal_entries(
         self, dialect: str | None, operation: str | None, limit: int | None
     ) -> list[Exchange]:
-        entries = [
-            entry
-            for entry in self.app.journal.entries()
-            if (dialect is None or entry.dialect == dialect)
-            and (operation is None or entry.operation == operation)
-        ]
-        return entries[-limit:] if limit is not None else entries
+        """The matching exchanges, oldest first: every one, or the newest `limit`; read page by page."""
+        journal = self.app.journal
+        newest = every(
+            lambda cursor: journal.page(dialect=dialect, operation=operation, limit=MAX_LIMIT, before=cursor)
+        )
+        entries = list(islice(newest, limit))
+        entries.reverse()
+        return entries
 
     def _http_journal(self, request: Request, rest: list[str]) -> Any:
         from smsmock.checks.har import HAR_MEDIA_TYPE, JSONL_MEDIA_TYPE, jsonl
 
-        limit = request.args.get("limit")
-        wanted = {
-            "dialect": request.args.get("dialect"),
-            "operation": request.args.get("operation"),
-            "limit": None if limit is None else _whole(limit, "limit"),
-        }
         form = request.args.get("format", "json")
         if form == "json":
-            return self.journal(**wanted)
+            return self.journal_page(**_listing(request, JOURNAL_FILTERS, also=("format",)))
+        wanted = _export(request)
         if form == "jsonl":
             text = jsonl(self._journal_entries(**wanted))
             return Response(text, status=200, content_type=f"{JSONL_MEDIA_TYPE}; charset=utf-8")
@@ -283,7 +335,7 @@ class Control:
 
     def load_rules(self, rules: Mapping[str, Any]) -> list[dict[str, Any]]:
         try:
-            self.app.backend.rules = OutcomeRules.from_mapping(rules)
+            self.app.backend.rules = self.app.config.rules.extended(rules)
         except RuleError as problem:
             raise ControlError(str(problem)) from None
         return self.app.backend.rules.as_list()
@@ -333,8 +385,13 @@ class Control:
         return {"status": "reset"}
 
 
+def _metrics(app: MockApp, request: Request) -> Response:
+    body, media_type = exposition(app, request.headers.get("Accept", ""))
+    return Response(body, status=200, content_type=media_type)
+
+
 def _reply(status: int, value: Any) -> Response:
-    return Response(json.dumps(value, ensure_ascii=False), status=status, content_type="application/json")
+    return Response(jsontext.dumps(value, ensure_ascii=False), status=status, content_type="application/json")
 
 
 def _body(request: Request, fields: set[str] | None = None) -> dict[str, Any]:
@@ -343,9 +400,9 @@ def _body(request: Request, fields: set[str] | None = None) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
-    except ValueError as problem:
-        raise ControlError(f"the body is not JSON: {problem}") from None
+        value = jsontext.loads(raw)
+    except jsontext.JSONRefused as problem:
+        raise ControlError(str(problem)) from None
     if not isinstance(value, dict):
         raise ControlError("the body must be a JSON object")
     unknown = set() if fields is None else set(value) - fields
@@ -379,3 +436,66 @@ def _whole(value: str, name: str) -> int:
     if not value.isdigit():
         raise ControlError(f"{name} must be a whole number, not {value!r}")
     return int(value)
+
+
+MESSAGE_FILTERS = ("dialect", "account", "to", "status")
+JOURNAL_FILTERS = ("dialect", "operation")
+
+
+def _listing(request: Request, filters: tuple[str, ...], also: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A listing's filters, `limit` and `cursor` from the query string; any other parameter is refused.
+
+    An empty filter (`?dialect=`) is no filter.
+    """
+    args = request.args
+    _refuse_unknown(args, {*filters, "limit", "cursor", *also})
+    wanted: dict[str, Any] = {name: args.get(name) or None for name in filters}
+    limit, cursor = args.get("limit"), args.get("cursor")
+    wanted["limit"] = DEFAULT_LIMIT if limit is None else _limit(limit, MAX_LIMIT)
+    wanted["cursor"] = None if cursor is None else _cursor(cursor)
+    return wanted
+
+
+def _export(request: Request) -> dict[str, Any]:
+    """The journal export's filters and `limit` (the newest N): an export is every match, not a page."""
+    args = request.args
+    if "cursor" in args:
+        raise ControlError("an export (format=jsonl or har) holds every matching exchange: no cursor")
+    _refuse_unknown(args, {*JOURNAL_FILTERS, "limit", "format"})
+    limit = args.get("limit")
+    return {
+        **{name: args.get(name) or None for name in JOURNAL_FILTERS},
+        "limit": None if limit is None else _limit(limit, None),
+    }
+
+
+def _refuse_unknown(args: Mapping[str, str], known: set[str]) -> None:
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise ControlError(f"unknown parameter(s): {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+
+
+def _limit(value: str, most: int | None) -> int:
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+    if number < 1 or (most is not None and number > most):
+        span = "of at least 1" if most is None else f"from 1 to {most}"
+        raise ControlError(f"limit must be a whole number {span}, not {value!r}")
+    return number
+
+
+def _page_size(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ControlError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
+    return limit
+
+
+def _cursor(value: str) -> int:
+    # Cursors are the sequence numbers of stored items; one that no page gave matches nothing newer.
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise ControlError(f"cursor must be the nextCursor of an earlier page, not {value!r}")
+    return int(value)
+
+
+def _page_reply(page: Page[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    cursor = None if page.next_cursor is None else str(page.next_cursor)
+    return {"items": items, "total": page.total, "nextCursor": cursor}

@@ -1,5 +1,10 @@
 """Faults injected for matching requests: a delay, an HTTP status, a dropped connection, a bad body,
-or one of a dialect's own error codes (unified 1710, sendsms 400, ...)."""
+or one of a dialect's own error codes (unified 1710, sendsms 400, ...).
+
+Each fault says whether the provider did the work (`processed`). A refusal (`status`, `code`) means it
+did not: nothing is stored or charged, and a retry is a first attempt. A lost reply (`drop`,
+`malformed`) means it did: the message is accepted and charged, and a blind retry sends it twice.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ class Fault:
     """A dialect's own error code the request is answered with; nothing is sent."""
     remaining: int | None
     """How many more requests it applies to; None until cleared."""
+    processed: bool
+    """Whether the request is carried out (stored, charged) before the fault shapes its reply."""
 
     def matches(self, method: str, path: str, dialect: str | None, operation: str | None) -> bool:
         return (
@@ -52,6 +59,7 @@ class Fault:
             "malformed": self.malformed,
             "code": self.code,
             "remaining": self.remaining,
+            "processed": self.processed,
         }
 
 
@@ -62,7 +70,7 @@ class Faults:
         self._ids = itertools.count(1)
 
     def add(self, spec: Mapping[str, Any]) -> Fault:
-        unknown = set(spec) - {"path", "method", "dialect", "operation", "times", *ACTIONS}
+        unknown = set(spec) - {"path", "method", "dialect", "operation", "times", "processed", *ACTIONS}
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
         if not any(spec.get(action) not in (None, False, 0) for action in ACTIONS):
@@ -84,6 +92,13 @@ class Faults:
         times = spec.get("times")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise ValueError("times must be a positive whole number (or absent: until cleared)")
+        processed = spec.get("processed")
+        if processed is not None and not isinstance(processed, bool):
+            raise ValueError("processed must be true or false")
+        if processed is None:
+            # A lost reply follows work done; a refusal means none was; a slow server still does it.
+            refused = spec.get("status") is not None or code is not None
+            processed = bool(spec.get("drop") or spec.get("malformed")) or not refused
         try:
             path = re.compile(spec["path"]) if spec.get("path") else None
         except re.error as error:
@@ -100,6 +115,7 @@ class Faults:
             malformed=bool(spec.get("malformed")),
             code=code,
             remaining=times,
+            processed=processed,
         )
         with self._lock:
             self._faults.append(fault)

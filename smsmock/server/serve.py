@@ -9,29 +9,71 @@ worker starts with everything loaded.
 
 from __future__ import annotations
 
+import errno
 import gc
+import ipaddress
 import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
+from granian._granian import SocketHolder
+from granian.server.mp import MPServer
+
+from smsmock.server.accesslog import AccessLog
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
 
 GC_YOUNG_THRESHOLD = 20_000
 """Allocations between collections of the youngest generation in the serving worker."""
+BACKLOG = 1024
+"""Connections the kernel queues before the server accepts them."""
 FREEZE_INTERVAL = 1.0
 """Seconds between moves of the mock's state out of the collector's view (see `StateFreezer`)."""
 
 
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+class BindError(OSError):
+    """The address cannot be listened on; the message says which and why, in one line."""
 
 
-def banner(app: MockApp, root: str) -> str:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket at host:port that is this server's alone.
+
+    granian would bind with SO_REUSEPORT, so a second `smsmock serve` on a busy port would start without
+    a word and take half of its traffic. The socket is bound here, without it, and handed to granian.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        raise BindError(f"cannot listen on {host}:{port}: the host does not resolve ({error})") from None
+    family, kind, protocol, _, address = infos[0]
+    listener = socket.socket(family, kind, protocol)
+    try:
+        # SO_REUSEADDR lets a restart bind while the last run's connections sit in TIME_WAIT; unlike
+        # SO_REUSEPORT it never lets two live listeners share a port.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(BACKLOG)
+    except OSError as error:
+        listener.close()
+        shown = f"[{host}]" if ":" in host else host
+        reason = "the address is already in use" if error.errno == errno.EADDRINUSE else error.strerror
+        raise BindError(f"cannot listen on {shown}:{port}: {reason}") from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` names is on this machine only."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return False
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+def banner(app: MockApp, root: str, host: str) -> str:
     lines = [f"smsmock serving on {root}", ""]
     for name, url in app.base_urls(root).items():
         lines.append(f"  {name:<10} {url}")
@@ -41,6 +83,11 @@ def banner(app: MockApp, root: str) -> str:
         key = f", API key {account.api_key}" if account.api_key else ""
         lines.append(f"    {account.name}: {account.username} / {account.password}{key}")
     lines.append("")
+    if not is_loopback(host):
+        lines.append(
+            f"  listening beyond loopback ({host}): other machines can reach this mock and its control API"
+        )
+        lines.append("")
     lines.append("Ctrl-C stops the server.")
     return "\n".join(lines)
 
@@ -72,15 +119,36 @@ class StateFreezer:
         gc.freeze()
 
 
-def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, out: TextIO = sys.stdout) -> None:
-    from granian.constants import HTTPModes, Interfaces
-    from granian.server.mp import MPServer
+class _OwnSocketServer(MPServer):
+    """granian's server on a socket bound beforehand, shared with its worker as on other platforms."""
 
+    def __init__(self, listener: socket.socket, **options: Any) -> None:
+        super().__init__(**options)
+        self._listener = listener
+
+    def _init_shared_socket(self) -> None:
+        self._ssp = None
+        self._sfd = self._listener.fileno()
+        self._shd = SocketHolder(self._sfd, False, BACKLOG)
+        self._sso = self._listener
+
+
+def serve(
+    config: MockConfig,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    out: TextIO = sys.stdout,
+    access_log: AccessLog | None = None,
+) -> None:
+    """Serve until interrupted; BindError (before anything is printed) when the address is not free."""
+    from granian.constants import HTTPModes, Interfaces
+
+    listener = listen(host, port)
+    port = listener.getsockname()[1]
     app = MockApp(config)
-    if port == 0:
-        port = free_port(host)
+    app.access_log = access_log
     shown_host = f"[{host}]" if ":" in host else host
-    print(banner(app, f"http://{shown_host}:{port}"), file=out, flush=True)
+    print(banner(app, f"http://{shown_host}:{port}", host), file=out, flush=True)
 
     def load() -> MockApp:
         # Runs in the worker, after the fork: threads must start here, not in the parent.
@@ -93,13 +161,15 @@ def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, out: Te
         app.after_request = StateFreezer()
         return app
 
-    server = MPServer(
+    server = _OwnSocketServer(
+        listener,
         target="smsmock",
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
         blocking_threads=1,
+        backlog=BACKLOG,
         http=HTTPModes.http1,
         websockets=False,
         log_enabled=False,
