@@ -7,6 +7,9 @@ contracts, and provider outcomes. Each one is composable and shrinks towards sho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -239,6 +242,122 @@ def invalid_sender_ids() -> st.SearchStrategy[str]:
     )
 
 
+SENDER_FIELDS = {
+    "shortlink": ("send_text_multi", "json", "from"),
+    "qikli": ("send_text_advanced", "json", "from"),
+    "unified": ("submit", "params", "source"),
+    "quicktel": ("sms_send", "xml", "source_number"),
+    "sendsms": ("send_sms", "params", "sender"),
+}
+"""Where each dialect's send request carries the sender: operation, wire format and field."""
+SENDER_PLAIN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+SENDER_AWKWARD_CHARS = "&<>'\"+ %#;=?/\\,éÄ€Ж😀"
+"""Characters a sender may hold that need escaping or encoding on some wire: XML and URL specials,
+JSON's quote and backslash, a space, and non-ASCII (a two-unit emoji among them)."""
+AWKWARD_SPLICES = 3
+"""At most how many awkward characters `contract_sender_ids` tries to put in one sender."""
+
+
+@dataclass(frozen=True, slots=True)
+class SenderRule:
+    """A dialect's sender contract: a pattern per kind of sender, and the whole rule as a check."""
+
+    dialect: str
+    patterns: tuple[str, ...]
+    admits: Callable[[str], bool]
+
+
+@cache
+def sender_rule(dialect: str) -> SenderRule:
+    """The sender rule of a dialect's send request, read from its contract (JSON Schema or XSD)."""
+    if dialect not in SENDER_FIELDS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(SENDER_FIELDS)}")
+    operation, wire, field = SENDER_FIELDS[dialect]
+    if wire == "xml":
+        return _xml_sender_rule(dialect, operation, field)
+    from jsonschema import Draft202012Validator
+
+    from smsmock.contracts.catalog import inlined_schema
+
+    node = _property(inlined_schema(dialect, operation, "request", wire), field)
+    if node is None:
+        raise LookupError(f"{dialect} {operation} has no {field!r} in its contract")
+    return SenderRule(dialect, tuple(_patterns(node)), Draft202012Validator(node).is_valid)
+
+
+def _xml_sender_rule(dialect: str, operation: str, field: str) -> SenderRule:
+    from xmlschema.validators import XsdAttribute
+
+    from smsmock.contracts.catalog import xml_schema
+
+    schema = xml_schema(dialect, operation, "request")
+    for component in schema.iter_components() if schema is not None else ():
+        if isinstance(component, XsdAttribute) and component.local_name == field:
+            kind = component.type
+            # xmlschema's translations of the XSD patterns into Python's regular expressions.
+            patterns = tuple(pattern.pattern for pattern in kind.patterns.patterns) if kind.patterns else ()
+            return SenderRule(dialect, patterns, kind.is_valid)
+    raise LookupError(f"{dialect} {operation} has no attribute {field!r} in its XSD")
+
+
+def _property(node: Any, name: str) -> dict[str, Any] | None:
+    """The first schema of a property called `name`, searched depth first."""
+    if isinstance(node, dict):
+        found = node.get("properties", {}).get(name)
+        if isinstance(found, dict):
+            return found
+        children: Any = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = _property(child, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _patterns(node: Any) -> list[str]:
+    """Every `pattern` of a schema and of its alternatives (anyOf, oneOf, allOf)."""
+    if isinstance(node, list):
+        return [pattern for item in node for pattern in _patterns(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+    return own + [pattern for key in ("anyOf", "oneOf", "allOf") for pattern in _patterns(node.get(key))]
+
+
+def contract_sender_ids(dialect: str) -> st.SearchStrategy[str]:
+    """Senders a dialect's own contract takes, drawn from its patterns and biased towards characters
+    that need escaping or encoding (`&`, `<`, `'`, `+`, space, non-ASCII) wherever the contract
+    allows them: `AT&T`, `Joe's` and `<Shop>` for quicktel, `+41793026727` for unified."""
+    rule = sender_rule(dialect)
+    # CR and LF only so that hypothesis can take them out of a negated class such as `[^\r\n]`.
+    chars = st.characters(
+        categories=(), include_characters=SENDER_PLAIN_CHARS + SENDER_AWKWARD_CHARS + "\r\n"
+    )
+    candidates = st.one_of(
+        [st.from_regex(pattern, fullmatch=True, alphabet=chars) for pattern in rule.patterns]
+    ).filter(rule.admits)
+
+    @st.composite
+    def spliced(draw: st.DrawFn) -> str:
+        # The patterns alone seldom give one (quicktel's text sender is one of three kinds): awkward
+        # characters are put in or over a drawn sender, each kept where the rule still admits it.
+        sender = draw(candidates)
+        for _ in range(draw(st.integers(1, AWKWARD_SPLICES))):
+            position = draw(st.integers(0, len(sender)))
+            char = draw(st.sampled_from(SENDER_AWKWARD_CHARS))
+            over = draw(st.booleans())
+            candidate = sender[:position] + char + sender[position + over :]
+            if rule.admits(candidate):
+                sender = candidate
+        return sender
+
+    return st.one_of(candidates, spliced())
+
+
 def binary_payloads(max_parts: int = 3) -> st.SearchStrategy[bytes]:
     """Raw octets for a binary message: up to `max_parts` parts of 134 octets (140 in one)."""
     return st.binary(min_size=1, max_size=140 if max_parts == 1 else 134 * max_parts)
@@ -248,12 +367,23 @@ def binary_payloads(max_parts: int = 3) -> st.SearchStrategy[bytes]:
 
 
 def request_bodies(dialect: str, operation: str, wire: str = "json") -> st.SearchStrategy[Any]:
-    """Bodies (or query parameters, wire="params") that meet a request contract, from its schema."""
+    """Bodies (or query parameters, wire="params") that meet a request contract.
+
+    Drawn from the contract's schema and kept when `validate()` finds no error in them: it also holds
+    the rules no schema says (unified's alphabet per message type, printable credentials, a schedule
+    on a real calendar day).
+    """
     from hypothesis_jsonschema import from_schema
 
+    from smsmock.contracts import errors, validate
     from smsmock.contracts.catalog import inlined_schema
 
-    return from_schema(inlined_schema(dialect, operation, "request", wire))
+    content_type = "params" if wire == "params" else None
+
+    def meets_contract(body: Any) -> bool:
+        return not errors(validate(dialect, operation, "request", body, content_type))
+
+    return from_schema(inlined_schema(dialect, operation, "request", wire)).filter(meets_contract)
 
 
 def statuses() -> st.SearchStrategy[Any]:

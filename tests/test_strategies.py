@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from smsmock import strategies
@@ -133,3 +135,76 @@ def test_http_faults_are_faults_the_mock_takes(spec) -> None:
     from smsmock.server.faults import Faults
 
     assert Faults().add(spec).remaining is None
+
+
+def send_request(dialect: str, sender: str) -> tuple[str, Any, str | None]:
+    """The operation, a minimal send request carrying `sender`, and its wire format."""
+    if dialect == "shortlink":
+        return "send_text_multi", {"messages": [{"from": sender, "to": ["41793026727"], "text": "Hi"}]}, None
+    if dialect == "qikli":
+        message = {"from": sender, "destinations": [{"to": "41793026727"}], "text": "Hi"}
+        return "send_text_advanced", {"messages": [message]}, None
+    if dialect == "unified":
+        params = {"username": "u", "password": "p", "type": "0", "dlr": "0", "destination": "41793026727"}
+        return "submit", {**params, "source": sender, "message": "Hi"}, "params"
+    if dialect == "sendsms":
+        params = {"key": "k", "mobile": "41793026727", "sender": sender, "msgtext": "Hi", "ref": "r1"}
+        return "send_sms", params, "params"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><xml_request name="sms_send"><xml_user lgn="u" pwd="p"/>'
+        f'<sms sms_id="1" number="41793026727" source_number={quoteattr(sender)}>Hi</sms></xml_request>'
+    )
+    return "sms_send", xml, None
+
+
+@settings(max_examples=60)
+@given(data=st.data(), dialect=st.sampled_from(sorted(strategies.SENDER_FIELDS)))
+def test_contract_sender_ids_meet_their_dialects_contract(data, dialect: str) -> None:
+    sender = data.draw(strategies.contract_sender_ids(dialect))
+    operation, body, wire = send_request(dialect, sender)
+    assert errors(validate(dialect, operation, "request", body, wire)) == []
+
+
+@pytest.mark.parametrize(
+    ("dialect", "awkward"),
+    [
+        ("quicktel", "&"),
+        ("quicktel", "<"),
+        ("quicktel", "'"),
+        ("quicktel", '"'),
+        ("quicktel", " "),
+        ("quicktel", "é"),
+        ("quicktel", "😀"),
+        ("unified", "+"),
+    ],
+)
+def test_contract_sender_ids_hold_what_needs_escaping_where_the_contract_allows_it(
+    dialect: str, awkward: str
+) -> None:
+    found = find(
+        strategies.contract_sender_ids(dialect),
+        lambda sender: awkward in sender,
+        # Found is enough: shrinking it only costs time. Derandomized, the search is the same every run.
+        settings=settings(max_examples=1000, database=None, phases=[Phase.generate], derandomize=True),
+    )
+    assert strategies.sender_rule(dialect).admits(found)
+
+
+@pytest.mark.parametrize("dialect", ["shortlink", "qikli", "sendsms"])
+def test_contract_sender_ids_keep_to_letters_and_digits_where_the_contract_does(dialect: str) -> None:
+    @settings(max_examples=50)
+    @given(strategies.contract_sender_ids(dialect))
+    def check(sender: str) -> None:
+        assert sender.isascii() and sender.isalnum()
+
+    check()
+
+
+def test_the_sender_rule_is_read_from_the_contract() -> None:
+    quicktel = strategies.sender_rule("quicktel")
+    assert quicktel.admits("AT&T") and quicktel.admits("<Shop>") and quicktel.admits("+41793026727")
+    assert not quicktel.admits(" Shop") and not quicktel.admits("A" * 12)
+    unified = strategies.sender_rule("unified")
+    assert unified.admits("+" + "1" * 18) and not unified.admits("+" + "1" * 19) and not unified.admits("M&S")
+    with pytest.raises(ValueError, match="unknown dialect"):
+        strategies.sender_rule("klingon")

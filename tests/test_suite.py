@@ -13,12 +13,17 @@ import fnmatch
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+
+from smsmock.plugin.handle import SmsMock
+from smsmock.plugin.inprocess import InProcessTransport
 
 CLIENTS = Path(__file__).parent.parent / "examples" / "clients"
 SEEDED_BUGS = sorted((CLIENTS / "seeded_bugs").glob("*.py"))
@@ -126,3 +131,74 @@ def test_the_reference_clients_pass_the_suite(
     assert len(ran) >= 4
     failed = {name: outcome.report[:3000] for name, outcome in ran.items() if outcome.failed}
     assert not failed, failed
+
+
+BARE_ADAPTER = """
+from shortlink_client import ShortlinkClient
+
+from smsmock.suite import Sent, ShortlinkClientContract
+
+
+class TestBareAdapter(ShortlinkClientContract):
+    transport = "inprocess"
+    client_timeout = 5.0
+
+    def make_client(self, base_url, credentials):
+        return ShortlinkClient(base_url, credentials.username, credentials.password, timeout=5)
+
+    def send(self, client, outgoing):
+        result = client.send(outgoing.sender, list(outgoing.destinations), outgoing.text)
+        return Sent(ok=result.ok)
+"""
+
+
+def test_an_adapter_without_an_optional_part_skips_the_tests_that_need_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No fetch_reports, no sends_language, no sends_client_message_id: skipped, each saying why."""
+    monkeypatch.syspath_prepend(str(CLIENTS))
+    pytester.makepyfile(test_bare=BARE_ADAPTER)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-rs", "-k", "reports or national or reused", "--hypothesis-seed=1"
+    )
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*the report property needs fetch_reports(client)*TestBareAdapter has none*",
+            "*needs `send` to pass outgoing.language on: set `sends_language = True` in TestBareAdapter*",
+            "*needs `send` to pass outgoing.client_message_id on: set `sends_client_message_id = True`*",
+        ]
+    )
+
+
+def read_balance(mock: SmsMock, timeout: float) -> requests.Response:
+    balance = mock.urls["shortlink"] + "/account/1/balance"
+    return requests.get(balance, auth=(mock.credentials.username, mock.credentials.password), timeout=timeout)
+
+
+@pytest.mark.parametrize("timeout", [10.0, 12.0], ids=["timeout within the stall", "timeout beyond it"])
+def test_in_process_a_client_waiting_beyond_its_declared_timeout_fails_at_once(
+    smsmock_inprocess: SmsMock, _smsmock_inprocess_transport: InProcessTransport, timeout: float
+) -> None:
+    """As over a socket, where such a client would still be waiting when its declared 5 s are up."""
+    smsmock_inprocess.fault(delay=11, times=1, processed=True)
+    started = time.monotonic()
+    with (
+        _smsmock_inprocess_transport.patience(5.0),
+        pytest.raises(pytest.fail.Exception, match=r"waits 1[01] s in all .*longer than the 5 s it declares"),
+    ):
+        read_balance(smsmock_inprocess, timeout)
+    assert time.monotonic() - started < 5
+
+
+def test_in_process_a_client_within_its_declared_timeout_times_out_as_over_a_socket(
+    smsmock_inprocess: SmsMock, _smsmock_inprocess_transport: InProcessTransport
+) -> None:
+    smsmock_inprocess.fault(delay=11, times=2, processed=True)
+    with _smsmock_inprocess_transport.patience(5.0):
+        with pytest.raises(requests.ReadTimeout, match="read timeout of 3 s"):
+            read_balance(smsmock_inprocess, 3)
+        # A retry waits again: the two waits together are longer than the client declares.
+        with pytest.raises(pytest.fail.Exception, match="waits 6 s in all"):
+            read_balance(smsmock_inprocess, 3)
+    assert read_balance(smsmock_inprocess, 3).status_code == 200

@@ -37,6 +37,15 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class Language:
+    """The national language whose shift tables the text may use (TR, ES, PT)."""
+
+    code: str
+    single_shift: bool = True
+    locking_shift: bool = False
+
+
+@dataclass(frozen=True)
 class Report:
     message_id: str
     status_group: str | None
@@ -51,12 +60,36 @@ class QikliClient:
         self.auth = (username, password)
         self.timeout = timeout
 
-    def send(self, sender: str, destinations: list[str], text: str) -> SendResult:
-        """Send `text` to each destination once (one message object, one destination entry per number)."""
+    def send(
+        self,
+        sender: str,
+        destinations: list[str],
+        text: str,
+        *,
+        language: Language | None = None,
+        message_ids: dict[str, str] | None = None,
+    ) -> SendResult:
+        """Send `text` to each destination once (one message object, one destination entry per number).
+
+        `message_ids` are the client's own ids by destination, unique per account: a reused one is
+        refused (REJECTED_DUPLICATE_MESSAGE_ID), so a retry under the same id never sends twice.
+        """
         destinations = list(dict.fromkeys(destinations))
-        message: dict[str, Any] = {"destinations": [{"to": to} for to in destinations], "text": text}
+        ids = message_ids or {}
+        message: dict[str, Any] = {
+            "destinations": [
+                {"to": to, **({"messageId": ids[to]} if to in ids else {})} for to in destinations
+            ],
+            "text": text,
+        }
         if sender:
             message["from"] = sender
+        if language is not None:
+            message["language"] = {
+                "languageCode": language.code,
+                "singleShift": language.single_shift,
+                "lockingShift": language.locking_shift,
+            }
         response = requests.post(
             f"{self.base_url}/sms/2/text/advanced",
             json={"messages": [message]},

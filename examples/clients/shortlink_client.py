@@ -25,6 +25,15 @@ class SendResult:
 
 
 @dataclass(frozen=True)
+class Language:
+    """The national language whose shift tables the text may use (TR, ES, PT)."""
+
+    code: str
+    single_shift: bool = True
+    locking_shift: bool = False
+
+
+@dataclass(frozen=True)
 class Report:
     message_id: str
     status_group: str
@@ -32,7 +41,8 @@ class Report:
 
 
 class ShortlinkClient:
-    """Sends text messages through /restapi/sms/1/text/multi and reads delivery reports once."""
+    """Sends text messages through /restapi/sms/1/text/multi (text/advanced for a national language or
+    the client's own message ids) and reads delivery reports once."""
 
     def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -40,18 +50,55 @@ class ShortlinkClient:
         self.session.auth = (username, password)
         self.timeout = timeout
 
-    def send(self, sender: str, destinations: list[str], text: str) -> SendResult:
-        reply = self.session.post(
-            f"{self.base_url}/sms/1/text/multi",
-            json=self._body(sender, destinations, text),
-            timeout=self.timeout,
-        )
+    def send(
+        self,
+        sender: str,
+        destinations: list[str],
+        text: str,
+        *,
+        language: Language | None = None,
+        message_ids: dict[str, str] | None = None,
+    ) -> SendResult:
+        """Send `text` to every destination; `message_ids` are the client's own ids by destination,
+        unique per account: a reused one is refused (REJECTED_DUPLICATE_MESSAGE_ID)."""
+        if language is None and not message_ids:
+            path, body = "multi", self._body(sender, destinations, text)
+        else:
+            path, body = (
+                "advanced",
+                self._advanced_body(sender, destinations, text, language, message_ids or {}),
+            )
+        reply = self.session.post(f"{self.base_url}/sms/1/text/{path}", json=body, timeout=self.timeout)
         if reply.status_code != 200:
             return SendResult(ok=False, error=_error_text(reply))
         return self._read(reply.json())
 
     def _body(self, sender: str, destinations: list[str], text: str) -> dict[str, Any]:
         return {"messages": [{"from": sender, "to": destinations, "text": text}]}
+
+    def _advanced_body(
+        self,
+        sender: str,
+        destinations: list[str],
+        text: str,
+        language: Language | None,
+        message_ids: dict[str, str],
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "from": sender,
+            "destinations": [
+                {"to": to, **({"messageId": message_ids[to]} if to in message_ids else {})}
+                for to in destinations
+            ],
+            "text": text,
+        }
+        if language is not None:
+            message["language"] = {
+                "languageCode": language.code,
+                "singleShift": language.single_shift,
+                "lockingShift": language.locking_shift,
+            }
+        return {"messages": [message]}
 
     def _read(self, answer: dict[str, Any]) -> SendResult:
         """One result per destination from its status group; the send is ok if any destination was taken."""

@@ -12,6 +12,7 @@ from smsmock.suite import Credentials, Outgoing, SendsmsClientContract, Sent
 class TestSendsmsClient(SendsmsClientContract):
     transport = "inprocess"  # the client is built on requests
     client_timeout = 5.0
+    sends_client_message_id = True  # send() uses outgoing.client_message_id as the ref
     client_class = SendsmsClient
     """The client under test (a seeded-bug variant swaps in a subclass)."""
 
@@ -20,5 +21,7 @@ class TestSendsmsClient(SendsmsClientContract):
 
     def send(self, client: SendsmsClient, outgoing: Outgoing) -> Sent:
         (mobile,) = outgoing.destinations  # the API takes one number per request
-        result = client.send(outgoing.sender, mobile, outgoing.text, ref=uuid.uuid4().hex)
+        result = client.send(
+            outgoing.sender, mobile, outgoing.text, ref=outgoing.client_message_id or uuid.uuid4().hex
+        )
         return Sent(ok=result.ok, accepted={mobile: result.ok})

@@ -11,6 +11,8 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -40,6 +42,9 @@ class InProcessTransport:
         for method in METHODS:
             self._mock.add_callback(method, ours, callback=self._answer, content_type=None)
         self._mock.add_passthru(re.compile(r"^(?!" + re.escape(root) + r"(/|$))"))
+        self._patience: float | None = None
+        self._waited = 0.0
+        self._waiting = threading.Lock()
 
     def start(self) -> None:
         self.app.pause = self._pause
@@ -72,17 +77,50 @@ class InProcessTransport:
             )
         return status, headers, data
 
+    @contextmanager
+    def patience(self, seconds: float) -> Iterator[None]:
+        """Hold clients to `seconds` of waiting for stalled replies, in all, within the block.
+
+        A stalled reply is answered at once (a ReadTimeout where the client's read timeout is within
+        the stall), but the time the client would have waited over a socket is counted; a client whose
+        waits add up to more than `seconds` fails the test there, as over a socket it would still be
+        waiting when that time is up.
+        """
+        with self._waiting:
+            self._patience, self._waited = seconds, 0.0
+        try:
+            yield
+        finally:
+            with self._waiting:
+                self._patience = None
+
     def _pause(self, seconds: float) -> None:
         timeout = getattr(self._local, "timeout", None)
-        if timeout is not None and seconds >= timeout:
-            raise _Stalled(seconds, timeout)
         if timeout is None and seconds >= NO_TIMEOUT_STALL:
             # pytest.fail raises an outcome exception, which a client's `except Exception` cannot swallow.
             pytest.fail(
                 f"the client sent a request without a timeout, and the server stalled {seconds:g} s: "
                 "against a real server that stalls, this client hangs. Pass a timeout to requests."
             )
+        if timeout is not None and seconds >= timeout:
+            self._count_wait(timeout, seconds, timeout)
+            raise _Stalled(seconds, timeout)
+        self._count_wait(seconds, seconds, timeout)
         time.sleep(seconds)
+
+    def _count_wait(self, waited: float, stall: float, timeout: float | None) -> None:
+        """Add a client's wait to its total, failing the test once the total is beyond patience."""
+        with self._waiting:
+            if self._patience is None:
+                return
+            self._waited += waited
+            total, patience = self._waited, self._patience
+        if total > patience:
+            read = "no read timeout" if timeout is None else f"a read timeout of {timeout:g} s"
+            pytest.fail(
+                f"the server stalled {stall:g} s and the client, with {read}, waits {total:g} s in all "
+                f"before it gives up: longer than the {patience:g} s it declares (client_timeout)"
+            )
 
 
 def _call(

@@ -19,7 +19,7 @@ class TestMyClient(ShortlinkClientContract):
 """
 
 from smsmock.plugin.handle import Credentials
-from smsmock.suite.base import ClientContract, ContractFailure, ErrorReply, Outgoing, Sent
+from smsmock.suite.base import ClientContract, ContractFailure, ErrorReply, Language, Outgoing, Sent
 from smsmock.suite.dialects import (
     QikliClientContract,
     QuicktelClientContract,
@@ -33,6 +33,7 @@ __all__ = [
     "ContractFailure",
     "Credentials",
     "ErrorReply",
+    "Language",
     "Outgoing",
     "QikliClientContract",
     "QuicktelClientContract",

@@ -1,16 +1,19 @@
 """The client contract suite's frame: the adapter a user writes, and the properties every dialect shares.
 
 A user subclasses a dialect's contract class (`ShortlinkClientContract`, `UnifiedClientContract`, ...)
-in a `Test...` class and supplies three methods: `make_client`, `send`, and optionally
-`fetch_reports`. pytest then collects the inherited tests, which drive the client with generated
-inputs against the mock and check what the mock received and what the client reported.
+in a `Test...` class and supplies two methods, `make_client` and `send`, and optionally more:
+`fetch_reports`, and the flags `sends_language` and `sends_client_message_id`. pytest then collects the
+inherited tests, which drive the client with generated inputs against the mock and check what the mock
+received and what the client reported. A test whose optional part the adapter lacks is skipped, saying
+which part it needs.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -25,6 +28,7 @@ from smsmock.core.messages import Message
 from smsmock.core.rules import normalise_number
 from smsmock.encoding import Encoding
 from smsmock.plugin.handle import Credentials, SmsMock
+from smsmock.plugin.inprocess import InProcessTransport
 
 SUITE_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
@@ -35,19 +39,46 @@ SUITE_SETTINGS = settings(
 and every user's class runs the same inherited tests, with their own client behind `self`. No explain
 phase: the bug report already shows what the client sent, and explaining a failure drawn with `st.data()`
 re-runs the client for minutes."""
-DELIVERED_SOON = {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}, "rules": []}
+DELIVERED_SOON = {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}, "rules": [], "replace": True}
 """Outcome rules for the properties that are not about outcomes: every number is delivered after 1 s."""
 STALL_MARGIN = 3.0
 """Seconds the stall test waits beyond the client's own timeout before it calls the client hung."""
 
 
 @dataclass(frozen=True, slots=True)
+class Language:
+    """The national language whose GSM shift tables a message may use (shortlink and qikli `language`)."""
+
+    code: str
+    """TR, ES or PT."""
+    single_shift: bool = True
+    locking_shift: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message as the user means it: the sender, every destination, the text."""
+    """One message as the user means it: the sender, every destination, the text.
+
+    The optional fields are set only for adapters that declare they pass them on (`sends_language`,
+    `sends_client_message_id`); None means the client chooses as it always does.
+    """
 
     sender: str
     destinations: tuple[str, ...]
     text: str
+    language: Language | None = None
+    """The national shift tables the message may use (shortlink and qikli `language`)."""
+    client_message_id: str | None = None
+    """The client's own id for the message, with one destination: shortlink and qikli `messageId`,
+    quicktel `sms_id`, sendsms `ref`."""
+
+    def __repr__(self) -> str:
+        shown = [
+            f"{field.name}={getattr(self, field.name)!r}"
+            for field in fields(self)
+            if field.default is not None or getattr(self, field.name) is not None
+        ]
+        return f"Outgoing({', '.join(shown)})"
 
 
 @dataclass(slots=True)
@@ -57,12 +88,14 @@ class Sent:
     `ok` is the client's overall verdict. `accepted` says, per destination (as given in `Outgoing`),
     whether the client reports it accepted; None when the client does not say. `parts` and `cost` are
     the client's own count and price of one destination's message, where it exposes them.
+    `message_ids` are the provider's ids of the messages the client reports, per destination.
     """
 
     ok: bool
     accepted: dict[str, bool] | None = None
     parts: int | None = None
     cost: Decimal | None = None
+    message_ids: dict[str, str | None] | None = None
 
 
 class ContractFailure(AssertionError):
@@ -78,6 +111,12 @@ class ClientContract:
     client_timeout: ClassVar[float] = 10.0
     """The client's own timeout in seconds: the stall test lets it take this long to give up."""
     max_destinations: ClassVar[int] = 3
+    sends_language: ClassVar[bool] = False
+    """Whether `send` passes `outgoing.language` on to the client (shortlink and qikli let a client ask
+    for a national language's shift tables); the national-language test is skipped otherwise."""
+    sends_client_message_id: ClassVar[bool] = False
+    """Whether `send` passes `outgoing.client_message_id` on as the client's own message id; the
+    reused-id test is skipped otherwise."""
 
     # the adapter: what the user writes
 
@@ -92,8 +131,8 @@ class ClientContract:
     # what each dialect provides
 
     def senders(self) -> st.SearchStrategy[str]:
-        """3 to 11 letters and digits: a sender every dialect takes."""
-        return strategies.sender_ids("alphanumeric", min_size=3)
+        """Senders the dialect's own contract takes, often with characters that need escaping."""
+        return strategies.contract_sender_ids(self.dialect)
 
     def numbers(self) -> st.SearchStrategy[str]:
         return strategies.phone_numbers(plus=False)
@@ -197,23 +236,29 @@ class ClientContract:
         for error in self.error_replies():
             self._check_error_reply(contract_mock, error, Outgoing("InfoSMS", ("41793026727",), "Hello"))
 
-    def test_a_stalled_server_makes_the_client_give_up(self, contract_mock: SmsMock) -> None:
+    def test_a_stalled_server_makes_the_client_give_up(
+        self, contract_mock: SmsMock, request: pytest.FixtureRequest
+    ) -> None:
+        """The client gives up within `client_timeout` and STALL_MARGIN of slack: over a socket by the
+        clock, in process by the waits the transport counts instead of waiting them out."""
         mock = contract_mock
         outgoing = Outgoing("InfoSMS", ("41793026727",), "Hello")
         self._fresh(mock)
-        mock.fault(delay=self.client_timeout + 2 * STALL_MARGIN, times=1)
+        # A stalled provider may still carry the request out: the client cannot know it did not.
+        mock.fault(delay=self.client_timeout + 2 * STALL_MARGIN, times=1, processed=True)
         outcome: list[Sent] = []
         failures: list[BaseException] = []
 
         def send() -> None:
             try:
                 outcome.append(self._send(mock, outgoing, mock.credentials))
-            except BaseException as failure:  # the in-process transport fails a client with no timeout
+            except BaseException as failure:  # the in-process transport fails a client that waits too long
                 failures.append(failure)
 
-        worker = threading.Thread(target=send, daemon=True)
-        worker.start()
-        worker.join(self.client_timeout + STALL_MARGIN)
+        with self._patience(request):
+            worker = threading.Thread(target=send, daemon=True)
+            worker.start()
+            worker.join(self.client_timeout + STALL_MARGIN)
         if failures:
             _require(False, str(failures[0]), outgoing, mock)
         _require(
@@ -231,6 +276,18 @@ class ClientContract:
         )
 
     # helpers
+
+    def _patience(self, request: pytest.FixtureRequest) -> AbstractContextManager[None]:
+        """In process, the transport holds the client to the bound a socket's clock holds it to."""
+        if self.transport != "inprocess":
+            return nullcontext()
+        transport: InProcessTransport = request.getfixturevalue("_smsmock_inprocess_transport")
+        return transport.patience(self.client_timeout + STALL_MARGIN)
+
+    def _skip_unless(self, flag: str, reason: str) -> None:
+        """Skip a test that needs an optional part of the adapter the user has not declared."""
+        if not getattr(self, flag):
+            pytest.skip(f"{reason}: set `{flag} = True` in {type(self).__name__} once `send` does")
 
     def _fresh(self, mock: SmsMock) -> None:
         mock.control.reset()

@@ -1,11 +1,15 @@
 """Seeded bug: the `code|destination|id` reply is read by its first line only, whose code is taken for
-every destination, so a destination refused on a later line passes for sent."""
+every destination, so a destination refused on a later line passes for sent (and one refused on the first
+line fails the others with it)."""
 
 import test_unified_contract as reference
 from unified_client import SUCCESS, DestinationResult, SendResult, UnifiedClient
 
 CAUGHT_BY = "test_a_rejected_destination_is_not_reported_as_sent"
-SYMPTOM = "inside its 200 reply, and the client reports it sent"
+SYMPTOM = (
+    "inside its 200 reply, and the client reports it sent",  # a later line refused
+    "*in the same reply as it rejected *, and the client reports them not accepted",  # the first line
+)
 
 
 class ReadsFirstLine(UnifiedClient):
