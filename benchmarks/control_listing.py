@@ -37,7 +37,7 @@ from werkzeug.test import EnvironBuilder
 
 from smsmock.core.commands import Submission
 from smsmock.core.paging import DEFAULT_LIMIT
-from smsmock.core.store import MessageQuery
+from smsmock.core.stores import MessageQuery
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
 

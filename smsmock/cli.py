@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from smsmock import openapi_command
 from smsmock.checks import commands as check_commands
@@ -161,6 +162,18 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--config", metavar="FILE", help="YAML with accounts, outcome rules and clock settings"
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="where the state lives: memory (default), sqlite:PATH or redis://HOST:PORT/DB",
+    )
+    parser.add_argument(
+        "--retain",
+        metavar="SPEC",
+        type=_retention,
+        help="what is kept: a window on the mock's clock (48h), a count of messages (100000),"
+        " both (48h,100000) or none; default 48h",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
     parser.add_argument(
         "--log-format",
@@ -181,6 +194,15 @@ def _port(value: str) -> int:
     return port
 
 
+def _retention(value: str) -> Any:
+    from smsmock.core.retention import parse_retention
+
+    try:
+        return parse_retention(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _host(value: str) -> str:
     import socket
 
@@ -192,6 +214,8 @@ def _host(value: str) -> str:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from smsmock.core.retention import SERVE_DEFAULT
+    from smsmock.core.stores import StoreError
     from smsmock.server.accesslog import AccessLog
     from smsmock.server.config import ConfigError, load_config
     from smsmock.server.serve import BindError, serve
@@ -201,11 +225,14 @@ def _run_serve(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"smsmock: {error}", file=sys.stderr)
         return 2
+    if args.store:
+        config.store = args.store
+    config.retain = args.retain or config.retain or SERVE_DEFAULT
     access_log = None if args.quiet else AccessLog(sys.stdout, args.log_format)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             serve(config, args.host, args.port, access_log=access_log)
-    except BindError as error:
+    except (BindError, StoreError) as error:
         print(f"smsmock: {error}", file=sys.stderr)
         return 2
     return 0

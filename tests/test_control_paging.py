@@ -20,7 +20,7 @@ from smsmock.core.commands import Submission
 from smsmock.core.messages import Message
 from smsmock.core.paging import MAX_LIMIT
 from smsmock.core.rules import normalise_number
-from smsmock.core.store import MessageQuery
+from smsmock.core.stores import MessageQuery
 from smsmock.core.vocabulary import vocabulary
 from smsmock.plugin.handle import SmsMock
 from smsmock.server.app import MockApp

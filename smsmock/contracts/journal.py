@@ -151,6 +151,15 @@ class Journal:
         if not self._counts[key]:
             del self._counts[key]
 
+    def prune(self, before: datetime) -> int:
+        """Drop the exchanges journaled before a moment of the mock's clock; how many were dropped."""
+        dropped = 0
+        with self._lock:
+            while self._by_seq and self._by_seq[self._oldest].at < before:
+                self._drop_oldest()
+                dropped += 1
+        return dropped
+
     def __len__(self) -> int:
         return len(self._by_seq)
 

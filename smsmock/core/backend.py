@@ -23,7 +23,8 @@ from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submis
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
-from smsmock.core.store import MemoryStore, MessageQuery, Store
+from smsmock.core.stores import MessageQuery, Store
+from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
 from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
 from smsmock.encoding.transliteration import transliterate
@@ -394,6 +395,7 @@ class Backend:
         message = self.store.message(message_id)
         if message is not None:
             message.deleted = True
+            self.store.update_message(message)
         return message
 
     def balance(self, account: Account) -> tuple[Decimal, str]:

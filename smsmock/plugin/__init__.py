@@ -53,6 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the mock's clock in real time (by default it is frozen and tests advance it)",
     )
     group.addoption(
+        "--smsmock-store",
+        metavar="URL",
+        default="memory",
+        help="where the fixtures' mocks keep their state: memory (default), sqlite:PATH or redis://HOST:PORT/DB",
+    )
+    group.addoption(
         "--smsmock-journal",
         metavar="PATH",
         help="write every request and reply the mocks saw to PATH (JSON Lines)",
@@ -84,12 +90,12 @@ def smsmock_config(pytestconfig: pytest.Config) -> MockConfig:
 
 
 @pytest.fixture(scope="session")
-def smsmock_server() -> Iterator[MockServer]:
+def smsmock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """One mock server per test session (per xdist worker), on an ephemeral port.
 
     Its journal is unbounded: each test starts it empty, and every exchange of the test is checked.
     """
-    with MockServer(MockConfig(journal_size=None)) as server:
+    with MockServer(_fixture_config(pytestconfig)) as server:
         yield server
 
 
@@ -104,8 +110,14 @@ def smsmock(
 
 
 @pytest.fixture(scope="session")
-def _smsmock_inprocess_transport() -> InProcessTransport:
-    return InProcessTransport(MockApp(MockConfig(journal_size=None)))
+def _smsmock_inprocess_transport(pytestconfig: pytest.Config) -> InProcessTransport:
+    return InProcessTransport(MockApp(_fixture_config(pytestconfig)))
+
+
+def _fixture_config(pytestconfig: pytest.Config) -> MockConfig:
+    """What the fixtures' long-lived mocks are built with: an unbounded journal, the chosen store."""
+    store = pytestconfig.getoption("smsmock_store", None) or "memory"
+    return MockConfig(journal_size=None, store=store)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from smsmock.contracts.validation import Severity, Violation
 from smsmock.core.messages import Message
 from smsmock.core.paging import MAX_LIMIT, every
 from smsmock.core.rules import normalise_number
-from smsmock.core.store import MessageQuery
+from smsmock.core.stores import MessageQuery
 from smsmock.server.app import MockApp
 
 CLOSEST_SHOWN = 3

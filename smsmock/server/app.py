@@ -22,6 +22,7 @@ from smsmock.contracts.validation import Violation
 from smsmock.core.accounts import Accounts
 from smsmock.core.backend import Backend, Callback, collecting_message_ids, current_message_ids
 from smsmock.core.clock import Clock
+from smsmock.core.stores import StoreError, open_store
 from smsmock.dialects import Dialect
 from smsmock.dialects.qikli import Qikli
 from smsmock.dialects.quicktel import Quicktel
@@ -40,6 +41,8 @@ DIALECTS = (Shortlink, Qikli, Unified, Quicktel, Sendsms)
 """Every dialect the mock serves, all at once, each at its documented paths."""
 TICK_INTERVAL = 0.2
 """Seconds between the background checks for due events (deliveries, callbacks) on the real clock."""
+RETENTION_INTERVAL = 5.0
+"""Seconds of real time between two sweeps of what the retention no longer keeps."""
 _JOURNALED_HEADERS = (
     ("Content-Type", "CONTENT_TYPE"),
     ("Accept", "HTTP_ACCEPT"),
@@ -58,7 +61,10 @@ class MockApp:
         self.config = config or MockConfig()
         self.clock = Clock(self.config.clock_start, frozen=self.config.clock_frozen)
         self.backend = Backend(
-            clock=self.clock, accounts=Accounts(self.config.accounts), rules=self.config.rules
+            clock=self.clock,
+            accounts=Accounts(self.config.accounts),
+            rules=self.config.rules,
+            store=open_store(self.config.store),
         )
         self.journal = Journal(self.config.journal_size)
         self.faults = Faults()
@@ -116,10 +122,25 @@ class MockApp:
             self._ticker.start()
 
     def _tick_loop(self) -> None:
+        next_sweep = time.monotonic()
         while not self._stopping.wait(TICK_INTERVAL):
             self.backend.tick()
             if self.access_log is not None:
                 self.access_log.flush()
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + RETENTION_INTERVAL
+                self.enforce_retention()
+
+    def enforce_retention(self) -> int:
+        """Drop the messages and journal entries the configured retention no longer keeps."""
+        retain = self.config.retain
+        if retain is None or not retain.bounded:
+            return 0
+        before = None if retain.window is None else self.clock.now() - retain.window
+        dropped = self.backend.store.prune(submitted_before=before, keep_newest=retain.count)
+        if before is not None:
+            self.journal.prune(before)
+        return dropped
 
     def stop_background(self) -> None:
         self._stopping.set()
@@ -173,6 +194,13 @@ class MockApp:
         """Answer one request; an error of the mock's own is answered 500, written out and journaled."""
         try:
             return self.dispatch(request)
+        except StoreError as problem:
+            # Fail closed: a store that does not answer gets no guess, and the request no half-done work.
+            route = self._routes.get((request.path.rstrip("/"), request.method))
+            dialect, operation = route if route is not None else (None, None)
+            response = _json(503, {"error": "store unavailable", "message": str(problem)})
+            response.headers["Retry-After"] = "1"
+            return Handled(response, dialect, operation, f"StoreError: {problem}")
         except HTTPException as problem:
             # werkzeug's word on the request itself: a body cut short, one too large.
             route = self._routes.get((request.path.rstrip("/"), request.method))

@@ -11,7 +11,9 @@ from typing import Any
 from smsmock.contracts.journal import DEFAULT_SIZE
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
 from smsmock.core.clock import within_range
+from smsmock.core.retention import Retention, retention_from
 from smsmock.core.rules import OutcomeRules
+from smsmock.core.stores import SCHEMES
 from smsmock.resources import parse_yaml
 
 
@@ -29,10 +31,14 @@ class MockConfig:
     clock_frozen: bool = False
     journal_size: int | None = DEFAULT_SIZE
     """How many exchanges the journal keeps, the oldest dropped first; None keeps every one."""
+    store: str = "memory"
+    """Where the mock's state lives: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`."""
+    retain: Retention | None = None
+    """What is kept; None when not said (`smsmock serve` then keeps 48 hours, the fixtures everything)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> MockConfig:
-        unknown = set(data) - {"accounts", "rules", "clock", "journal_size"}
+        unknown = set(data) - {"accounts", "rules", "clock", "journal_size", "store", "retain"}
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
         config = cls()
@@ -40,6 +46,12 @@ class MockConfig:
             if not isinstance(data["accounts"], list) or not data["accounts"]:
                 raise ConfigError("accounts must be a non-empty list")
             config.accounts = [dict(entry) for entry in data["accounts"]]
+        if "store" in data:
+            if not isinstance(data["store"], str) or not data["store"]:
+                raise ConfigError(f"store is a URL, one of {', '.join(SCHEMES)}")
+            config.store = data["store"]
+        if "retain" in data:
+            config.retain = retention_from(data["retain"])
         rules = data.get("rules")
         if isinstance(rules, str):
             path = Path(rules) if base is None or Path(rules).is_absolute() else base / rules

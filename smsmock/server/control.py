@@ -17,7 +17,7 @@ from smsmock.core.clock import ClockRangeError, within_range
 from smsmock.core.messages import Message
 from smsmock.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, every
 from smsmock.core.rules import RuleError
-from smsmock.core.store import MessageQuery
+from smsmock.core.stores import MessageQuery
 from smsmock.server.metrics import exposition
 
 if TYPE_CHECKING:

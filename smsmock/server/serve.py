@@ -78,6 +78,10 @@ def banner(app: MockApp, root: str, host: str) -> str:
     for name, url in app.base_urls(root).items():
         lines.append(f"  {name:<10} {url}")
     lines.append("")
+    lines.append(f"  store      {app.config.store}")
+    if app.config.retain is not None:
+        lines.append(f"  keeps      {app.config.retain.describe()}")
+    lines.append("")
     lines.append("  accounts:")
     for account in app.backend.accounts.all():
         key = f", API key {account.api_key}" if account.api_key else ""

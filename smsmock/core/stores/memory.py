@@ -1,4 +1,4 @@
-"""Where the mock's state lives: a store interface and its thread-safe in-memory implementation."""
+"""The in-memory store: plain containers behind one lock, indexed for newest-first pages."""
 
 from __future__ import annotations
 
@@ -8,80 +8,14 @@ import threading
 from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page, fill, newest_first
 from smsmock.core.rules import normalise_number
+from smsmock.core.stores import Event, MessageQuery, Queue, StoreStats
 from smsmock.core.vocabulary import Status
-
-Queue = tuple[str, str]
-"""A read-once queue's key: (account, dialect)."""
-
-
-@dataclass(order=True, slots=True)
-class Event:
-    """Something due at a moment of the mock's clock: send, finish or expire a message, or a callback."""
-
-    due: float
-    seq: int
-    kind: str = field(compare=False)
-    subject: str = field(compare=False)
-    data: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """How much the store holds, for the metrics endpoint."""
-
-    messages: int
-    inbound: int
-    report_queues: dict[Queue, int]
-    """Delivery reports waiting to be pulled, per (account, dialect)."""
-    inbound_queues: dict[Queue, int]
-    webhook_attempts: int
-    webhook_failures: int
-
-
-@dataclass(frozen=True, slots=True)
-class MessageQuery:
-    """Which stored messages to list, newest first, and which page of them."""
-
-    dialect: str | None = None
-    account: str | None = None
-    to: str | None = None
-    """A destination, compared as normalised digits (`+41 79...` is `4179...`)."""
-    status: str | None = None
-    """A status name or a status group name, in any case."""
-    limit: int | None = None
-    """At most this many on the page; None for every match."""
-    before: int | None = None
-    """The cursor: only messages stored before the one of this sequence number."""
-
-
-class Store(Protocol):
-    """What the core needs of its state; every method is atomic."""
-
-    def add_messages(self, messages: Iterable[Message]) -> None: ...
-    def message(self, message_id: str) -> Message | None: ...
-    def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]: ...
-    def update_message(self, message: Message) -> None: ...
-    def query(self, query: MessageQuery) -> Page[Message]: ...
-    def has_client_id(self, account: str, message_id: str) -> bool: ...
-    def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]: ...
-    def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None: ...
-    def pop_due(self, now: float) -> list[Event]: ...
-    def next_due(self) -> float | None: ...
-    def push_report(self, queue: Queue, message_id: str) -> None: ...
-    def pull_reports(self, queue: Queue, limit: int, accept: Callable[[Message], bool]) -> list[Message]: ...
-    def add_inbound(self, message: InboundMessage) -> None: ...
-    def pull_inbound(self, queue: Queue, limit: int) -> list[InboundMessage]: ...
-    def inbound(self, predicate: Callable[[InboundMessage], bool] | None = None) -> list[InboundMessage]: ...
-    def add_attempt(self, attempt: WebhookAttempt) -> None: ...
-    def attempts(self, subject: str | None = None) -> list[WebhookAttempt]: ...
-    def clear(self) -> None: ...
-    def stats(self) -> StoreStats: ...
 
 
 class MemoryStore:
@@ -238,6 +172,36 @@ class MemoryStore:
 
     # what it holds
 
+    def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
+        with self._lock:
+            listing = self._listing
+            dropped = listing.oldest_to_drop(submitted_before, keep_newest)
+            if dropped:
+                gone = listing.drop_oldest(dropped)
+                for message in gone:
+                    del self._messages[message.id]
+                    self._client_ids.discard((message.account, message.id))
+                    if message.client_ref is not None:
+                        key = (message.account, message.dialect, message.client_ref)
+                        refs = [found for found in self._client_refs.get(key, ()) if found != message.id]
+                        if refs:
+                            self._client_refs[key] = refs
+                        else:
+                            self._client_refs.pop(key, None)
+                ids = {message.id for message in gone}
+                self._reports = {
+                    queue: deque(found for found in pending if found not in ids)
+                    for queue, pending in self._reports.items()
+                }
+                self._attempts = [attempt for attempt in self._attempts if attempt.subject not in ids]
+            if submitted_before is not None:
+                self._inbound = [found for found in self._inbound if found.received_at >= submitted_before]
+                self._inbound_queue = {
+                    queue: deque(found for found in pending if found.received_at >= submitted_before)
+                    for queue, pending in self._inbound_queue.items()
+                }
+            return dropped
+
     def stats(self) -> StoreStats:
         with self._lock:
             return StoreStats(
@@ -307,6 +271,31 @@ class _Listing:
             self.stale[key] += 1
             if self.stale[key] * 2 > len(self.by_status[key]):
                 self._rebuild_status(key)
+
+    def oldest_to_drop(self, submitted_before: datetime | None, keep_newest: int | None) -> int:
+        """How many of the oldest messages a retention rule drops (storage order is submission order)."""
+        count = 0 if keep_newest is None else max(0, len(self.messages) - keep_newest)
+        if submitted_before is not None:
+            older = bisect_left(self.messages, submitted_before, key=lambda message: message.submitted_at)
+            count = max(count, older)
+        return count
+
+    def drop_oldest(self, count: int) -> list[Message]:
+        """Forget the `count` oldest messages; returns them."""
+        gone = self.messages[:count]
+        for index, message in enumerate(gone):
+            status = self.statuses[index]
+            self._count(message.dialect, message.account, status, -1)
+            del self.positions[message.id]
+        self.first += count
+        del self.messages[:count], self.destinations[:count], self.statuses[:count]
+        for index in (self.by_dialect, self.by_account, self.by_destination, self.by_status):
+            for key in list(index):
+                positions = index[key]
+                del positions[: bisect_left(positions, self.first)]
+                if not positions:
+                    del index[key]
+        return gone
 
     def page(self, query: MessageQuery) -> Page[Message]:
         to = None if query.to is None else normalise_number(query.to)

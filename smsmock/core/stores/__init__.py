@@ -1,0 +1,119 @@
+"""Where the mock's state lives: the store protocol every backend meets, and how one is opened.
+
+One module per backend: `memory` (the default, and the pytest fixtures'), `sqlite` (on disk) and
+`redis` (shared by several processes). `open_store(url)` picks one by the URL's scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
+from smsmock.core.paging import Page
+
+Queue = tuple[str, str]
+"""A read-once queue's key: (account, dialect)."""
+
+
+@dataclass(order=True, slots=True)
+class Event:
+    """Something due at a moment of the mock's clock: send, finish or expire a message, or a callback."""
+
+    due: float
+    seq: int
+    kind: str = field(compare=False)
+    subject: str = field(compare=False)
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """How much the store holds, for the metrics endpoint."""
+
+    messages: int
+    inbound: int
+    report_queues: dict[Queue, int]
+    """Delivery reports waiting to be pulled, per (account, dialect)."""
+    inbound_queues: dict[Queue, int]
+    webhook_attempts: int
+    webhook_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Which stored messages to list, newest first, and which page of them."""
+
+    dialect: str | None = None
+    account: str | None = None
+    to: str | None = None
+    """A destination, compared as normalised digits (`+41 79...` is `4179...`)."""
+    status: str | None = None
+    """A status name or a status group name, in any case."""
+    limit: int | None = None
+    """At most this many on the page; None for every match."""
+    before: int | None = None
+    """The cursor: only messages stored before the one of this sequence number."""
+
+
+class Store(Protocol):
+    """What the core needs of its state; every method is atomic."""
+
+    def add_messages(self, messages: Iterable[Message]) -> None: ...
+    def message(self, message_id: str) -> Message | None: ...
+    def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]: ...
+    def update_message(self, message: Message) -> None:
+        """Keep the message's current state (status, history, times, deleted): the core changed it."""
+        ...
+
+    def query(self, query: MessageQuery) -> Page[Message]: ...
+    def has_client_id(self, account: str, message_id: str) -> bool: ...
+    def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]: ...
+    def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None: ...
+    def pop_due(self, now: float) -> list[Event]: ...
+    def next_due(self) -> float | None: ...
+    def push_report(self, queue: Queue, message_id: str) -> None: ...
+    def pull_reports(self, queue: Queue, limit: int, accept: Callable[[Message], bool]) -> list[Message]: ...
+    def add_inbound(self, message: InboundMessage) -> None: ...
+    def pull_inbound(self, queue: Queue, limit: int) -> list[InboundMessage]: ...
+    def inbound(self, predicate: Callable[[InboundMessage], bool] | None = None) -> list[InboundMessage]: ...
+    def add_attempt(self, attempt: WebhookAttempt) -> None: ...
+    def attempts(self, subject: str | None = None) -> list[WebhookAttempt]: ...
+    def clear(self) -> None: ...
+    def stats(self) -> StoreStats: ...
+    def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
+        """Drop the messages submitted before a moment, or all but the newest `keep_newest`, with what
+        hangs on them (reports, client ids and references, webhook attempts), and inbound messages
+        received before the moment; how many messages were dropped."""
+        ...
+
+
+SCHEMES = ("memory", "sqlite:PATH", "redis://HOST:PORT/DB")
+"""The stores `open_store` knows, as their URLs are written."""
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or used: the message names it and says why, in one line."""
+
+
+def open_store(url: str | None) -> Store:
+    """The store a URL names: `memory` (or nothing), `sqlite:PATH`, `redis://HOST:PORT/DB`.
+
+    A store that was asked for and cannot be opened raises StoreError: the mock never falls back to
+    memory, which would split its state from the other processes' without a word.
+    """
+    if url is None or url in ("", "memory", "memory:"):
+        from smsmock.core.stores.memory import MemoryStore
+
+        return MemoryStore()
+    if url.startswith("sqlite:"):
+        from smsmock.core.stores.sqlite import SqliteStore
+
+        return SqliteStore.open(url.removeprefix("sqlite:").removeprefix("//"))
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from smsmock.core.stores.redis import RedisStore
+
+        return RedisStore.open(url)
+    raise StoreError(f"unknown store {url!r}: a store is one of {', '.join(SCHEMES)}")
