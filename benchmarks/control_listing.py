@@ -141,7 +141,7 @@ def cases(deep: str) -> list[tuple[str, str, dict[str, str]]]:
     messages, journal = "/_smsmock/messages", "/_smsmock/journal"
     return [
         ("first page (100)", messages, {}),
-        ("first page, limit=1000", messages, {"limit": "1000"}),
+        ("first page, limit=500 (the most)", messages, {"limit": "500"}),
         ("dialect=qikli", messages, {"dialect": "qikli"}),
         ("account=second", messages, {"account": "second"}),
         ("to=one of the pool", messages, {"to": "41790000007"}),
@@ -159,7 +159,7 @@ def cases(deep: str) -> list[tuple[str, str, dict[str, str]]]:
         ("deep page, status=REJECTED", messages, {"cursor": deep, "status": "REJECTED"}),
         ("deep page, dialect=qikli", messages, {"cursor": deep, "dialect": "qikli"}),
         ("journal: first page", journal, {}),
-        ("journal: operation filter", journal, {"operation": "send_text_single", "limit": "1000"}),
+        ("journal: operation filter", journal, {"operation": "send_text_single", "limit": "500"}),
         ("journal: deep page", journal, {"cursor": "1000"}),
     ]
 

@@ -380,14 +380,14 @@ def test_a_cursor_from_before_a_reset_finds_nothing_newer() -> None:
 @pytest.mark.parametrize(
     ("params", "said"),
     [
-        ({"limit": "0"}, "limit must be a whole number from 1 to 1000, not '0'"),
-        ({"limit": "1001"}, "limit must be a whole number from 1 to 1000, not '1001'"),
-        ({"limit": "-1"}, "from 1 to 1000"),
-        ({"limit": "ten"}, "from 1 to 1000"),
-        ({"limit": "2.5"}, "from 1 to 1000"),
-        ({"limit": ""}, "from 1 to 1000"),
-        ({"limit": "٣"}, "from 1 to 1000"),
-        ({"limit": "9" * 5000}, "from 1 to 1000"),
+        ({"limit": "0"}, "limit must be a whole number from 1 to 500, not '0'"),
+        ({"limit": "501"}, "limit must be a whole number from 1 to 500, not '501'"),
+        ({"limit": "-1"}, "from 1 to 500"),
+        ({"limit": "ten"}, "from 1 to 500"),
+        ({"limit": "2.5"}, "from 1 to 500"),
+        ({"limit": ""}, "from 1 to 500"),
+        ({"limit": "٣"}, "from 1 to 500"),
+        ({"limit": "9" * 5000}, "from 1 to 500"),
         ({"cursor": "abc"}, "cursor must be the nextCursor of an earlier page, not 'abc'"),
         ({"cursor": "-5"}, "nextCursor of an earlier page"),
         ({"cursor": ""}, "nextCursor of an earlier page"),
@@ -408,9 +408,9 @@ def test_a_bad_limit_cursor_or_parameter_is_a_400_saying_what_is_wrong(
 def test_the_python_page_methods_refuse_a_bad_limit() -> None:
     app = new_app()
     for bad in (0, MAX_LIMIT + 1, True, "5"):
-        with pytest.raises(ValueError, match="limit must be a whole number from 1 to 1000"):
+        with pytest.raises(ValueError, match="limit must be a whole number from 1 to 500"):
             app.control.messages_page(limit=bad)  # type: ignore[arg-type]
-        with pytest.raises(ValueError, match="limit must be a whole number from 1 to 1000"):
+        with pytest.raises(ValueError, match="limit must be a whole number from 1 to 500"):
             app.control.journal_page(limit=bad)  # type: ignore[arg-type]
 
 

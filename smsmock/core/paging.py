@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 """Items on a page when the caller does not say."""
-MAX_LIMIT = 1000
+MAX_LIMIT = 500
 """The most items one page holds; a Python caller walks pages of this size."""
 
 
