@@ -1,0 +1,831 @@
+"""The Redis store: the mock's state in one Redis server, shared by every process that opens it.
+
+Every operation that reads and then writes is one Lua script, so it is atomic on the server: several
+mock processes (on several hosts) behave as one mock. Keys live under a prefix (`smsmock:` unless the
+URL's `?prefix=` says otherwise), so several mocks can share one server. Scripts build key names from
+the prefix, as a standalone (not clustered) Redis allows.
+
+Keys, after the prefix:
+- `m:{id}` a hash per message: `rec` (the record as JSON), `seq`, and what the indexes need;
+- `ids` (every message by sequence number), `submitted` (by submission moment), and the indexes
+  `ix:d:{dialect}`, `ix:a:{account}`, `ix:t:{digits}`, `ix:s:{status or group}`: sorted sets whose
+  score is the sequence number, so a page is a reverse range below the cursor;
+- `counts` a hash of how many messages have each (dialect, account, status), for totals at once;
+- `ref:{[account, dialect, ref]}` the ids with a client reference, oldest first;
+- `events` (due moment -> zero-padded event number) and `event-data`;
+- `reports:{[account, dialect]}` and `inbound:{[account, dialect]}` the read-once queues, and
+  `report-queues`, `inbound-queues` their names; `inbound` every inbound message;
+- `attempts` (attempt number -> attempt) and `attempts-of:{subject}`, `attempt-failures`;
+- `keys` every key named after a value (an index, a queue, a reference), so `clear` finds them;
+- `seq`, `event-seq`, `attempt-seq` the counters, which `clear` keeps: cursors never come back.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
+from smsmock.core.paging import Page
+from smsmock.core.records import (
+    decode_attempt,
+    decode_event_data,
+    decode_inbound,
+    decode_message,
+    encode_attempt,
+    encode_event_data,
+    encode_inbound,
+    encode_message,
+)
+from smsmock.core.rules import normalise_number
+from smsmock.core.stores import Event, MessageQuery, Queue, StoreError, StoreStats
+
+DEFAULT_PREFIX = "smsmock:"
+MINIMUM_VERSION = (7, 0)
+"""ZINTERCARD counts a filtered total without building the intersection."""
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 10.0
+PULL_ATTEMPTS = 32
+"""Rounds a pull makes when concurrent pulls took the reports it chose; each round some puller wins."""
+PULL_JITTER = 0.002
+"""The most seconds a pull waits before its next round, so racing pullers spread apart."""
+PRUNE_BATCH = 500
+"""Messages one prune script drops: each batch is atomic, and no batch holds the server for long."""
+READ_BATCH = 1000
+"""Records one script returns when every message is read."""
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class DuplicateMessageId(StoreError):
+    """Messages whose ids are taken already: none of the batch was stored."""
+
+    def __init__(self, url: str, ids: list[str]) -> None:
+        super().__init__(f"Redis store {url}: message ids taken already: {', '.join(ids)}")
+        self.ids = ids
+
+
+# Helpers shared by the scripts: a key named after a value is registered, so `clear` finds it.
+_LUA_COMMON = """
+local p = ARGV[1]
+local function index(key, seq, id)
+  redis.call("ZADD", p .. key, seq, id)
+  if redis.call("ZCARD", p .. key) == 1 then redis.call("SADD", p .. "keys", key) end
+end
+local function unindex(key, id)
+  redis.call("ZREM", p .. key, id)
+  if redis.call("EXISTS", p .. key) == 0 then redis.call("SREM", p .. "keys", key) end
+end
+local function count(dialect, account, name, group, change)
+  local field = cjson.encode({dialect, account, name, group})
+  if redis.call("HINCRBY", p .. "counts", field, change) <= 0 then
+    redis.call("HDEL", p .. "counts", field)
+  end
+end
+local function status_keys(name, group)
+  local keys = {["ix:s:" .. name] = true}
+  keys["ix:s:" .. group] = true
+  return keys
+end
+"""
+
+# ARGV: prefix, count, then per message: id, record, dialect, account, digits, status, group, ref key,
+# moment, report queue name.
+_ADD_MESSAGES = (
+    _LUA_COMMON
+    + """
+local n, width = tonumber(ARGV[2]), 10
+local taken, seen = {}, {}
+for i = 0, n - 1 do
+  local id = ARGV[3 + i * width]
+  if seen[id] or redis.call("EXISTS", p .. "m:" .. id) == 1 then taken[#taken + 1] = id end
+  seen[id] = true
+end
+if #taken > 0 then return {0, taken} end
+local first = redis.call("INCRBY", p .. "seq", n) - n
+for i = 0, n - 1 do
+  local at = 3 + i * width
+  local id, rec, dialect, account, to = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  local name, group, ref, moment = ARGV[at + 5], ARGV[at + 6], ARGV[at + 7], ARGV[at + 8]
+  local queue = ARGV[at + 9]
+  local seq = first + i
+  redis.call("HSET", p .. "m:" .. id, "rec", rec, "seq", seq, "dialect", dialect, "account", account,
+    "to", to, "name", name, "group", group, "ref", ref, "queue", queue)
+  redis.call("ZADD", p .. "ids", seq, id)
+  redis.call("ZADD", p .. "submitted", moment, id)
+  index("ix:d:" .. dialect, seq, id)
+  index("ix:a:" .. account, seq, id)
+  index("ix:t:" .. to, seq, id)
+  for key in pairs(status_keys(name, group)) do index(key, seq, id) end
+  count(dialect, account, name, group, 1)
+  if ref ~= "" then
+    redis.call("RPUSH", p .. ref, id)
+    redis.call("SADD", p .. "keys", ref)
+  end
+end
+return {1, first}
+"""
+)
+
+# ARGV: prefix, id, record, status, group. The status indexes and counts follow the record.
+_UPDATE_MESSAGE = (
+    _LUA_COMMON
+    + """
+local key = p .. "m:" .. ARGV[2]
+local name, group = ARGV[4], ARGV[5]
+local old = redis.call("HMGET", key, "seq", "dialect", "account", "name", "group")
+if not old[1] then return 0 end
+redis.call("HSET", key, "rec", ARGV[3], "name", name, "group", group)
+if old[4] ~= name or old[5] ~= group then
+  count(old[2], old[3], old[4], old[5], -1)
+  count(old[2], old[3], name, group, 1)
+  local before, after = status_keys(old[4], old[5]), status_keys(name, group)
+  for k in pairs(before) do if not after[k] then unindex(k, ARGV[2]) end end
+  for k in pairs(after) do if not before[k] then index(k, old[1], ARGV[2]) end end
+end
+return 1
+"""
+)
+
+# ARGV: prefix, then ids. The records of the ids (false for one not stored), in order.
+_RECORDS = """
+local p, found = ARGV[1], {}
+for i = 2, #ARGV do found[#found + 1] = redis.call("HGET", p .. "m:" .. ARGV[i], "rec") end
+return found
+"""
+
+# ARGV: prefix, after (exclusive sequence number, "-inf" for all), batch. Records in storage order.
+_RECORDS_AFTER = """
+local p = ARGV[1]
+local ids = redis.call("ZRANGEBYSCORE", p .. "ids", ARGV[2], "+inf", "WITHSCORES", "LIMIT", 0, ARGV[3])
+local found = {}
+for i = 1, #ids, 2 do
+  found[#found + 1] = ids[i + 1]
+  found[#found + 1] = redis.call("HGET", p .. "m:" .. ids[i], "rec")
+end
+return found
+"""
+
+# ARGV: prefix, ref key. The records of a client reference's messages, oldest first.
+_BY_REF = """
+local p, found = ARGV[1], {}
+for _, id in ipairs(redis.call("LRANGE", p .. ARGV[2], 0, -1)) do
+  local rec = redis.call("HGET", p .. "m:" .. id, "rec")
+  if rec then found[#found + 1] = rec end
+end
+return found
+"""
+
+# ARGV: prefix, query as JSON (dialect, account, to, status, before, limit; null when not given).
+# Returns the total, the next cursor ("" on the last page) and the page's records, newest first.
+_QUERY = """
+local p = ARGV[1]
+local q = cjson.decode(ARGV[2])
+local function given(value) return value ~= nil and value ~= cjson.null end
+local keys = {}
+if given(q.dialect) then keys[#keys + 1] = p .. "ix:d:" .. q.dialect end
+if given(q.account) then keys[#keys + 1] = p .. "ix:a:" .. q.account end
+if given(q.to) then keys[#keys + 1] = p .. "ix:t:" .. q.to end
+if given(q.status) then keys[#keys + 1] = p .. "ix:s:" .. q.status end
+local total
+if #keys == 0 then total = redis.call("ZCARD", p .. "ids")
+elseif #keys == 1 then total = redis.call("ZCARD", keys[1])
+elseif given(q.to) then total = redis.call("ZINTERCARD", #keys, unpack(keys))
+else
+  -- Without a destination the counts by (dialect, account, status) give any total at once.
+  total = 0
+  local flat = redis.call("HGETALL", p .. "counts")
+  for i = 1, #flat, 2 do
+    local f = cjson.decode(flat[i])
+    if (not given(q.dialect) or f[1] == q.dialect) and (not given(q.account) or f[2] == q.account)
+      and (not given(q.status) or f[3] == q.status or f[4] == q.status) then
+      total = total + tonumber(flat[i + 1])
+    end
+  end
+end
+if total == 0 then return {0, "", {}} end
+-- Walk the shortest index newest first, checking the others; stop one match past a full page.
+local walk, others = p .. "ids", {}
+if #keys > 0 then
+  local best, shortest = 1, redis.call("ZCARD", keys[1])
+  for i = 2, #keys do
+    local size = redis.call("ZCARD", keys[i])
+    if size < shortest then best, shortest = i, size end
+  end
+  walk = keys[best]
+  for i = 1, #keys do if i ~= best then others[#others + 1] = keys[i] end end
+end
+local limit = given(q.limit) and tonumber(q.limit) or nil
+if limit and limit <= 0 then return {total, "", {}} end
+local need = limit and limit + 1 or nil
+local known = (not given(q.before)) and total or nil
+local top = given(q.before) and "(" .. q.before or "+inf"
+local found, seqs, batch = {}, {}, 256
+local done = false
+while not done do
+  local chunk = redis.call("ZREVRANGEBYSCORE", walk, top, "-inf", "WITHSCORES", "LIMIT", 0, batch)
+  for i = 1, #chunk, 2 do
+    local matches = true
+    for _, key in ipairs(others) do
+      if not redis.call("ZSCORE", key, chunk[i]) then matches = false break end
+    end
+    if matches then
+      found[#found + 1], seqs[#seqs + 1] = chunk[i], chunk[i + 1]
+      if (need and #found == need) or (known and #found == known) then done = true break end
+    end
+  end
+  if #chunk < batch * 2 then break end
+  top = "(" .. chunk[#chunk]
+  batch = 1024
+end
+local cursor = ""
+if limit and #found > limit then
+  cursor = seqs[limit]
+  found[#found] = nil
+end
+local records = {}
+for i, id in ipairs(found) do records[i] = redis.call("HGET", p .. "m:" .. id, "rec") end
+return {total, cursor, records}
+"""
+
+# ARGV: prefix, due moment, kind, subject, data as JSON.
+_SCHEDULE = """
+local p = ARGV[1]
+local member = string.format("%020d", redis.call("INCR", p .. "event-seq"))
+redis.call("ZADD", p .. "events", ARGV[2], member)
+redis.call("HSET", p .. "event-data", member, cjson.encode({ARGV[2], ARGV[3], ARGV[4], ARGV[5]}))
+return member
+"""
+
+# ARGV: prefix, now. Takes every event due by now, in (due, number) order: each is handed out once.
+_POP_DUE = """
+local p = ARGV[1]
+local members = redis.call("ZRANGEBYSCORE", p .. "events", "-inf", ARGV[2])
+if #members == 0 then return {} end
+local found = {}
+for i = 1, #members, 1000 do
+  local part = {unpack(members, i, math.min(i + 999, #members))}
+  local data = redis.call("HMGET", p .. "event-data", unpack(part))
+  for j, member in ipairs(part) do
+    found[#found + 1] = member
+    found[#found + 1] = data[j]
+  end
+  redis.call("ZREM", p .. "events", unpack(part))
+  redis.call("HDEL", p .. "event-data", unpack(part))
+end
+return found
+"""
+
+# ARGV: prefix, queue key, queue name, message id.
+_PUSH_REPORT = """
+local p = ARGV[1]
+redis.call("RPUSH", p .. ARGV[2], ARGV[4])
+redis.call("SADD", p .. "report-queues", ARGV[3])
+redis.call("SADD", p .. "keys", ARGV[2])
+"""
+
+# ARGV: prefix, queue key, start, count. A window of the queue with the records of its ids.
+_PEEK_REPORTS = """
+local p = ARGV[1]
+local ids = redis.call("LRANGE", p .. ARGV[2], ARGV[3], ARGV[3] + ARGV[4] - 1)
+local found = {}
+for _, id in ipairs(ids) do
+  found[#found + 1] = id
+  found[#found + 1] = redis.call("HGET", p .. "m:" .. id, "rec")
+end
+return found
+"""
+
+# ARGV: prefix, queue key, how many to take, then the ids to take, then ids to discard. Each id
+# leaves the queue once: only the pull whose LREM removed it hands it out.
+_TAKE_REPORTS = """
+local p = ARGV[1]
+local key, wanted = p .. ARGV[2], tonumber(ARGV[3])
+local taken = {}
+for i = 4, #ARGV do
+  local removed = redis.call("LREM", key, 1, ARGV[i])
+  if removed == 1 and i < 4 + wanted then taken[#taken + 1] = ARGV[i] end
+end
+return taken
+"""
+
+# ARGV: prefix, queue key, queue name, entry ([received moment, record] as JSON).
+_ADD_INBOUND = """
+local p = ARGV[1]
+redis.call("RPUSH", p .. "inbound", ARGV[4])
+redis.call("RPUSH", p .. ARGV[2], ARGV[4])
+redis.call("SADD", p .. "inbound-queues", ARGV[3])
+redis.call("SADD", p .. "keys", ARGV[2])
+"""
+
+# ARGV: prefix, subject, record, failed ("1" or "0").
+_ADD_ATTEMPT = """
+local p = ARGV[1]
+local seq = redis.call("INCR", p .. "attempt-seq")
+local member = string.format("%020d", seq) .. ARGV[3]
+redis.call("ZADD", p .. "attempts", seq, member)
+redis.call("RPUSH", p .. "attempts-of:" .. ARGV[2], member)
+redis.call("SADD", p .. "keys", "attempts-of:" .. ARGV[2])
+if ARGV[4] == "1" then redis.call("INCR", p .. "attempt-failures") end
+"""
+
+# ARGV: prefix, bound. Inbound messages received before the bound leave the log and their queues.
+_PRUNE_INBOUND = """
+local p, bound = ARGV[1], tonumber(ARGV[2])
+local function keep_recent(key)
+  local kept, changed = {}, false
+  for _, entry in ipairs(redis.call("LRANGE", key, 0, -1)) do
+    if cjson.decode(entry)[1] >= bound then kept[#kept + 1] = entry else changed = true end
+  end
+  if not changed then return end
+  redis.call("DEL", key)
+  for i = 1, #kept, 1000 do redis.call("RPUSH", key, unpack(kept, i, math.min(i + 999, #kept))) end
+end
+keep_recent(p .. "inbound")
+for _, queue in ipairs(redis.call("SMEMBERS", p .. "inbound-queues")) do
+  keep_recent(p .. "inbound:" .. queue)
+end
+"""
+
+_STATS = """
+local p = ARGV[1]
+local function lengths(set, kind)
+  local found = {}
+  for _, queue in ipairs(redis.call("SMEMBERS", p .. set)) do
+    found[#found + 1] = queue
+    found[#found + 1] = redis.call("LLEN", p .. kind .. queue)
+  end
+  return found
+end
+return {
+  redis.call("ZCARD", p .. "ids"), redis.call("LLEN", p .. "inbound"),
+  lengths("report-queues", "reports:"), lengths("inbound-queues", "inbound:"),
+  redis.call("ZCARD", p .. "attempts"), tonumber(redis.call("GET", p .. "attempt-failures") or "0"),
+}
+"""
+
+# ARGV: prefix. Everything but the counters goes; UNLINK frees the memory off the server's thread.
+_CLEAR = """
+local p = ARGV[1]
+local function unlink(names, prefix)
+  for i = 1, #names, 1000 do
+    local part = {}
+    for j = i, math.min(i + 999, #names) do part[#part + 1] = p .. prefix .. names[j] end
+    redis.call("UNLINK", unpack(part))
+  end
+end
+unlink(redis.call("ZRANGE", p .. "ids", 0, -1), "m:")
+unlink(redis.call("SMEMBERS", p .. "keys"), "")
+unlink({"ids", "submitted", "counts", "events", "event-data", "inbound", "attempts", "attempt-failures",
+  "report-queues", "inbound-queues", "keys"}, "")
+"""
+
+# ARGV: prefix, submitted-before bound ("" for none), how many to keep ("" for none), batch.
+# Drops up to a batch of the oldest messages past either bound, with everything that names them.
+_PRUNE = (
+    _LUA_COMMON
+    + """
+local bound, keep, batch = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local chosen, order = {}, {}
+local function choose(ids) for _, id in ipairs(ids) do
+  if not chosen[id] then chosen[id] = true order[#order + 1] = id end
+end end
+if bound ~= "" then
+  choose(redis.call("ZRANGEBYSCORE", p .. "submitted", "-inf", "(" .. bound, "LIMIT", 0, batch))
+end
+if keep ~= "" then
+  local excess = redis.call("ZCARD", p .. "ids") - tonumber(keep)
+  if excess > 0 then choose(redis.call("ZRANGE", p .. "ids", 0, math.min(excess, batch) - 1)) end
+end
+local queues = {}
+for _, id in ipairs(order) do
+  local key = p .. "m:" .. id
+  local m = redis.call("HMGET", key, "dialect", "account", "to", "name", "group", "ref", "queue")
+  redis.call("DEL", key)
+  redis.call("ZREM", p .. "ids", id)
+  redis.call("ZREM", p .. "submitted", id)
+  unindex("ix:d:" .. m[1], id)
+  unindex("ix:a:" .. m[2], id)
+  unindex("ix:t:" .. m[3], id)
+  for k in pairs(status_keys(m[4], m[5])) do unindex(k, id) end
+  count(m[1], m[2], m[4], m[5], -1)
+  if m[6] ~= "" then
+    redis.call("LREM", p .. m[6], 1, id)
+    if redis.call("EXISTS", p .. m[6]) == 0 then redis.call("SREM", p .. "keys", m[6]) end
+  end
+  local attempts = "attempts-of:" .. id
+  for _, member in ipairs(redis.call("LRANGE", p .. attempts, 0, -1)) do
+    redis.call("ZREM", p .. "attempts", member)
+    if cjson.decode(string.sub(member, 21)).failed then redis.call("DECR", p .. "attempt-failures") end
+  end
+  redis.call("DEL", p .. attempts)
+  redis.call("SREM", p .. "keys", attempts)
+  queues[m[7]] = queues[m[7]] or {}
+  queues[m[7]][id] = true
+end
+-- Each queue that held a dropped message's report is rewritten once, in order, without them.
+for queue, dropped in pairs(queues) do
+  local key = p .. "reports:" .. queue
+  local kept = {}
+  for _, id in ipairs(redis.call("LRANGE", key, 0, -1)) do
+    if not dropped[id] then kept[#kept + 1] = id end
+  end
+  if redis.call("EXISTS", key) == 1 then
+    redis.call("DEL", key)
+    for i = 1, #kept, 1000 do redis.call("RPUSH", key, unpack(kept, i, math.min(i + 999, #kept))) end
+  end
+end
+return #order
+"""
+)
+
+
+def _guarded(
+    *, retry: bool
+) -> Callable[[Callable[Concatenate[RedisStore, P], T]], Callable[Concatenate[RedisStore, P], T]]:
+    """Redis failures become StoreError; a read (`retry`) is tried once more on a fresh connection.
+
+    A write is never retried: the server may have run it before the connection broke, and running a
+    read-once pull or a push twice would hand out or queue a report twice.
+    """
+
+    def wrap(method: Callable[Concatenate[RedisStore, P], T]) -> Callable[Concatenate[RedisStore, P], T]:
+        @functools.wraps(method)
+        def guarded(store: RedisStore, *args: P.args, **kwargs: P.kwargs) -> T:
+            for attempt in (1, 2):
+                try:
+                    return method(store, *args, **kwargs)
+                except redis.ConnectionError as problem:
+                    # Idle pooled connections to a server that went away are dead too: drop them, so
+                    # work resumes on fresh ones as soon as the server is back.
+                    store.client.connection_pool.disconnect(inuse_connections=False)
+                    if not (retry and attempt == 1):
+                        raise store.failure(problem) from None
+                except redis.RedisError as problem:
+                    raise store.failure(problem) from None
+            raise AssertionError("unreachable")
+
+        return guarded
+
+    return wrap
+
+
+class RedisStore:
+    """The Store protocol on a Redis server (7.0 or later), shared by every process that opens it."""
+
+    def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX, *, url: str = "redis") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.url = url
+        """The URL as error messages show it: without a password."""
+        self._scripts = {
+            name: client.register_script(source)
+            for name, source in {
+                "add_messages": _ADD_MESSAGES,
+                "update_message": _UPDATE_MESSAGE,
+                "records": _RECORDS,
+                "records_after": _RECORDS_AFTER,
+                "by_ref": _BY_REF,
+                "query": _QUERY,
+                "schedule": _SCHEDULE,
+                "pop_due": _POP_DUE,
+                "push_report": _PUSH_REPORT,
+                "peek_reports": _PEEK_REPORTS,
+                "take_reports": _TAKE_REPORTS,
+                "add_inbound": _ADD_INBOUND,
+                "add_attempt": _ADD_ATTEMPT,
+                "stats": _STATS,
+                "clear": _CLEAR,
+                "prune": _PRUNE,
+                "prune_inbound": _PRUNE_INBOUND,
+            }.items()
+        }
+
+    @classmethod
+    def open(cls, url: str) -> RedisStore:
+        """The store a `redis://HOST:PORT/DB[?prefix=P]` URL names; StoreError when it cannot be reached."""
+        shown = _without_password(url)
+        parts = urlsplit(url)
+        options = parse_qsl(parts.query, keep_blank_values=True)
+        prefix = next((value for name, value in options if name == "prefix"), DEFAULT_PREFIX)
+        rest = urlencode([(name, value) for name, value in options if name != "prefix"])
+        try:
+            client = redis.Redis.from_url(
+                urlunsplit(parts._replace(query=rest)),
+                decode_responses=True,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=COMMAND_TIMEOUT,
+                # No silent retries: a command may have run before its connection broke (see _guarded).
+                retry=Retry(NoBackoff(), 0),
+            )
+            version = str(client.info("server")["redis_version"])
+        except (redis.RedisError, ValueError, OSError) as problem:
+            raise StoreError(f"cannot open the Redis store {shown}: {_one_line(problem)}") from None
+        if tuple(int(part) for part in version.split(".")[:2]) < MINIMUM_VERSION:
+            client.close()
+            raise StoreError(f"the Redis store {shown} runs Redis {version}; smsmock needs 7.0 or later")
+        return cls(client, prefix, url=shown)
+
+    def close(self) -> None:
+        """Let go of the connections; the data stays on the server."""
+        self.client.close()
+
+    def failure(self, problem: Exception) -> StoreError:
+        return StoreError(f"the Redis store {self.url} failed: {_one_line(problem)}")
+
+    def _run(self, script: str, *args: Any) -> Any:
+        return self._scripts[script](args=[self.prefix, *args])
+
+    # messages
+
+    @_guarded(retry=False)
+    def add_messages(self, messages: Iterable[Message]) -> None:
+        """Stores the batch whole, or none of it when an id is taken (DuplicateMessageId)."""
+        batch = list(messages)
+        if not batch:
+            return
+        fields: list[str] = []
+        for message in batch:
+            fields.extend(_message_fields(message))
+        stored, detail = self._run("add_messages", len(batch), *fields)
+        if not stored:
+            raise DuplicateMessageId(self.url, list(detail))
+
+    @_guarded(retry=True)
+    def message(self, message_id: str) -> Message | None:
+        record = self.client.hget(f"{self.prefix}m:{message_id}", "rec")
+        return None if record is None else _decode(record)
+
+    @_guarded(retry=True)
+    def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
+        """Every stored message in storage order, read a batch at a time (each batch is consistent)."""
+        found: list[Message] = []
+        after = "-inf"
+        while True:
+            flat = self._run("records_after", after, READ_BATCH)
+            for index in range(0, len(flat), 2):
+                if flat[index + 1]:
+                    found.append(_decode(flat[index + 1]))
+            if len(flat) < READ_BATCH * 2:
+                break
+            after = f"({flat[-2]}"
+        return found if predicate is None else [message for message in found if predicate(message)]
+
+    @_guarded(retry=False)
+    def update_message(self, message: Message) -> None:
+        """Keeps the whole record and moves its status indexes, in one step; a cleared message stays gone."""
+        record = json.dumps(encode_message(message), separators=(",", ":"))
+        self._run("update_message", message.id, record, message.status.name, message.status.group_name)
+
+    @_guarded(retry=True)
+    def query(self, query: MessageQuery) -> Page[Message]:
+        """A page of the stored messages that match, newest (last stored) first."""
+        wanted = {
+            "dialect": query.dialect,
+            "account": query.account,
+            "to": None if query.to is None else normalise_number(query.to),
+            "status": None if query.status is None else query.status.upper(),
+            # As text: a Lua number would print a large sequence number in exponent form.
+            "before": None if query.before is None else str(query.before),
+            "limit": None if query.limit is None else str(query.limit),
+        }
+        total, cursor, records = self._run("query", json.dumps(wanted))
+        return Page([_decode(record) for record in records], int(total), int(cursor) if cursor else None)
+
+    @_guarded(retry=True)
+    def has_client_id(self, account: str, message_id: str) -> bool:
+        # A message's id is its client id when the client gave one: a taken id is a stored message's.
+        return bool(self.client.exists(f"{self.prefix}m:{message_id}"))
+
+    @_guarded(retry=True)
+    def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]:
+        """The account's messages of a dialect that carry this client reference, oldest first."""
+        return [_decode(record) for record in self._run("by_ref", _ref_key(account, dialect, ref))]
+
+    # due events
+
+    @_guarded(retry=False)
+    def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:
+        encoded = json.dumps(encode_event_data(data), separators=(",", ":"))
+        self._run("schedule", repr(float(due)), kind, subject, encoded)
+
+    @_guarded(retry=False)
+    def pop_due(self, now: float) -> list[Event]:
+        flat = self._run("pop_due", repr(float(now)))
+        events = []
+        for index in range(0, len(flat), 2):
+            due, kind, subject, data = json.loads(flat[index + 1])
+            events.append(
+                Event(float(due), int(flat[index]), kind, subject, decode_event_data(json.loads(data)))
+            )
+        return events
+
+    @_guarded(retry=True)
+    def next_due(self) -> float | None:
+        first = self.client.zrange(f"{self.prefix}events", 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    # read-once queues
+
+    @_guarded(retry=False)
+    def push_report(self, queue: Queue, message_id: str) -> None:
+        name = _queue_name(queue)
+        self._run("push_report", f"reports:{name}", name, message_id)
+
+    @_guarded(retry=False)
+    def pull_reports(self, queue: Queue, limit: int, accept: Callable[[Message], bool]) -> list[Message]:
+        """Reports not handed out before, each to exactly one pull, in queue order.
+
+        `accept` runs here, not on the server, so a pull reads the queue, chooses, then takes what it
+        chose in one script: an id leaves the queue once, and only the pull that removed it hands it
+        out. What a pull refuses never leaves the queue, so no crash can lose it. A pull that lost
+        some of its choices to a concurrent pull reads again, a bounded number of rounds.
+        """
+        key = f"reports:{_queue_name(queue)}"
+        taken: list[Message] = []
+        for round_number in range(PULL_ATTEMPTS):
+            chosen, dropped = self._choose_reports(key, limit - len(taken), accept)
+            if not chosen and not dropped:
+                break
+            won = set(self._run("take_reports", key, len(chosen), *chosen, *dropped))
+            taken.extend(message for message in chosen.values() if message.id in won)
+            if len(won) == len(chosen) or len(taken) >= limit:
+                break
+            time.sleep(random.uniform(0, PULL_JITTER * (1 + round_number % 4)))
+        return taken
+
+    def _choose_reports(
+        self, key: str, wanted: int, accept: Callable[[Message], bool]
+    ) -> tuple[dict[str, Message], list[str]]:
+        """The first `wanted` reports `accept` takes, and the ids before them whose message is gone.
+
+        As the memory store does, the walk drops the reports of deleted or pruned messages it passes,
+        and stops at the first live report past a full pull.
+        """
+        chosen: dict[str, Message] = {}
+        dropped: list[str] = []
+        start, window = 0, max(100, wanted + 10)
+        while True:
+            flat = self._run("peek_reports", key, start, window)
+            for index in range(0, len(flat), 2):
+                message_id, record = flat[index], flat[index + 1]
+                message = _decode(record) if record else None
+                if message is None or message.deleted:
+                    dropped.append(message_id)
+                    continue
+                if len(chosen) >= wanted:
+                    return chosen, dropped
+                if message_id not in chosen and accept(message):
+                    chosen[message_id] = message
+            if len(flat) < window * 2:
+                return chosen, dropped
+            start += window
+
+    @_guarded(retry=False)
+    def add_inbound(self, message: InboundMessage) -> None:
+        name = _queue_name((message.account, message.dialect))
+        # The moment rides along as a number, so a prune compares it on the server.
+        entry = json.dumps([message.received_at.timestamp(), encode_inbound(message)], separators=(",", ":"))
+        self._run("add_inbound", f"inbound:{name}", name, entry)
+
+    @_guarded(retry=False)
+    def pull_inbound(self, queue: Queue, limit: int) -> list[InboundMessage]:
+        if limit <= 0:
+            return []
+        # LPOP with a count is one command: what it returns has left the queue for every other pull.
+        records = self.client.lpop(f"{self.prefix}inbound:{_queue_name(queue)}", limit) or []
+        return [_decode_inbound(entry) for entry in records]
+
+    @_guarded(retry=True)
+    def inbound(self, predicate: Callable[[InboundMessage], bool] | None = None) -> list[InboundMessage]:
+        found = [_decode_inbound(entry) for entry in self.client.lrange(f"{self.prefix}inbound", 0, -1)]
+        return found if predicate is None else [message for message in found if predicate(message)]
+
+    # webhook attempts
+
+    @_guarded(retry=False)
+    def add_attempt(self, attempt: WebhookAttempt) -> None:
+        # `failed` rides along in the record so a prune knows which failures it takes from the count.
+        record = json.dumps(
+            {**encode_attempt(attempt), "failed": not attempt.succeeded}, separators=(",", ":")
+        )
+        self._run("add_attempt", attempt.subject, record, "0" if attempt.succeeded else "1")
+
+    @_guarded(retry=True)
+    def attempts(self, subject: str | None = None) -> list[WebhookAttempt]:
+        if subject is None:
+            members = self.client.zrange(f"{self.prefix}attempts", 0, -1)
+        else:
+            members = self.client.lrange(f"{self.prefix}attempts-of:{subject}", 0, -1)
+        return [_decode_attempt(member) for member in members]
+
+    # what it holds
+
+    @_guarded(retry=False)
+    def clear(self) -> None:
+        """Forgets everything; the sequence numbers go on, so an old cursor finds nothing newer."""
+        self._run("clear")
+
+    @_guarded(retry=False)
+    def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
+        """Drops messages submitted before a moment or beyond the newest `keep_newest`; how many went.
+
+        Each message goes whole (its indexes, report, reference and attempts with it); a batch of them
+        is one script, so a prune of many never holds the server for long. Inbound messages received
+        before the moment go too.
+        """
+        if submitted_before is not None:
+            self._run("prune_inbound", repr(submitted_before.timestamp()))
+        if submitted_before is None and keep_newest is None:
+            return 0
+        bound = "" if submitted_before is None else repr(submitted_before.timestamp())
+        keep = "" if keep_newest is None else str(max(0, keep_newest))
+        dropped = 0
+        while True:
+            batch = int(self._run("prune", bound, keep, PRUNE_BATCH))
+            dropped += batch
+            if batch < PRUNE_BATCH:
+                return dropped
+
+    @_guarded(retry=True)
+    def stats(self) -> StoreStats:
+        messages, inbound, reports, inbound_queues, attempts, failures = self._run("stats")
+        return StoreStats(
+            messages=int(messages),
+            inbound=int(inbound),
+            report_queues=_queue_lengths(reports),
+            inbound_queues=_queue_lengths(inbound_queues),
+            webhook_attempts=int(attempts),
+            webhook_failures=int(failures),
+        )
+
+
+def _message_fields(message: Message) -> list[str]:
+    """What the add script needs of a message, in its order."""
+    ref = "" if message.client_ref is None else _ref_key(message.account, message.dialect, message.client_ref)
+    return [
+        message.id,
+        json.dumps(encode_message(message), separators=(",", ":")),
+        message.dialect,
+        message.account,
+        normalise_number(message.to),
+        message.status.name,
+        message.status.group_name,
+        ref,
+        repr(message.submitted_at.timestamp()),
+        _queue_name((message.account, message.dialect)),
+    ]
+
+
+def _decode(record: str) -> Message:
+    return decode_message(json.loads(record))
+
+
+def _decode_inbound(entry: str) -> InboundMessage:
+    return decode_inbound(json.loads(entry)[1])
+
+
+def _decode_attempt(member: str) -> WebhookAttempt:
+    record = json.loads(member[20:])  # after the zero-padded attempt number
+    del record["failed"]
+    return decode_attempt(record)
+
+
+def _ref_key(account: str, dialect: str, ref: str) -> str:
+    return "ref:" + json.dumps([account, dialect, ref])
+
+
+def _queue_name(queue: Queue) -> str:
+    # The Lua side writes the same text with cjson: plain JSON of two strings, no spaces.
+    return json.dumps(list(queue), separators=(",", ":"))
+
+
+def _queue_lengths(flat: list[Any]) -> dict[Queue, int]:
+    lengths: dict[Queue, int] = {}
+    for index in range(0, len(flat), 2):
+        account, dialect = json.loads(flat[index])
+        lengths[(account, dialect)] = int(flat[index + 1])
+    return lengths
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _one_line(problem: BaseException) -> str:
+    return " ".join(str(problem).split()) or type(problem).__name__

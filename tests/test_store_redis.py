@@ -1,0 +1,504 @@
+"""The Redis store against a real redis-server: opening, sharing one server, losing it, and behaving
+exactly as the memory store does under any sequence of operations."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from redis_server import RedisServer, free_port
+
+from smsmock.core.accounts import Accounts
+from smsmock.core.backend import Backend
+from smsmock.core.clock import Clock
+from smsmock.core.commands import Submission
+from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
+from smsmock.core.stores import MessageQuery, StoreError, open_store
+from smsmock.core.stores.memory import MemoryStore
+from smsmock.core.stores.redis import DuplicateMessageId, RedisStore
+from smsmock.core.vocabulary import vocabulary
+
+WORDS = vocabulary()
+START = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+QUEUE = ("default", "shortlink")
+_prefixes = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def url(redis_server: RedisServer) -> str:
+    """A URL of a fresh, empty store on the shared server: a prefix of its own."""
+    return f"{redis_server.url}?prefix=redis-test-{next(_prefixes)}:"
+
+
+@pytest.fixture
+def handles(url: str) -> Iterator[Callable[[], RedisStore]]:
+    """Opens the store again, with connections of its own, as another mock process would."""
+    opened: list[RedisStore] = []
+
+    def open_one() -> RedisStore:
+        opened.append(RedisStore.open(url))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+def a_message(number: int, **fields: Any) -> Message:
+    values: dict[str, Any] = {
+        "id": f"message-{number}",
+        "account": "default",
+        "dialect": "shortlink",
+        "to": "41793026727",
+        "sender": "InfoSMS",
+        "text": "Hello",
+        "binary_hex": None,
+        "encoding": "GSM7",
+        "units": 5,
+        "parts": 1,
+        "price_per_part": Decimal("0.01"),
+        "currency": "EUR",
+        "status": WORDS.status("MESSAGE_ACCEPTED"),
+        "error": WORDS.error("NO_ERROR"),
+        "submitted_at": START + timedelta(seconds=number),
+        **fields,
+    }
+    message = Message(**values)
+    message.history.append(StatusChange(message.submitted_at, message.status, message.error))
+    return message
+
+
+def an_inbound(number: int, account: str = "default", dialect: str = "shortlink") -> InboundMessage:
+    return InboundMessage(
+        f"inbound-{number}",
+        account,
+        dialect,
+        "41793026727",
+        "4560",
+        "hi",
+        "",
+        "hi",
+        START + timedelta(seconds=number),
+        1,
+    )
+
+
+def backend_on(store: RedisStore) -> Backend:
+    return Backend(clock=Clock(START, frozen=True), accounts=Accounts(), store=store)
+
+
+# opening
+
+
+def test_a_closed_port_is_a_one_line_error_naming_the_url() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(StoreError) as refused:
+        open_store(url)
+    message = str(refused.value)
+    assert url in message and "\n" not in message
+
+
+def test_the_error_shows_the_url_without_its_password() -> None:
+    with pytest.raises(StoreError) as refused:
+        RedisStore.open(f"redis://user:hunter2@127.0.0.1:{free_port()}/0")
+    assert "hunter2" not in str(refused.value) and "user:***@127.0.0.1" in str(refused.value)
+
+
+def test_a_url_that_is_not_one_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match=r"redis://127\.0\.0\.1:port"):
+        open_store("redis://127.0.0.1:port/0")
+
+
+def test_open_store_opens_a_redis_store_with_its_prefix(url: str) -> None:
+    store = open_store(url)
+    assert isinstance(store, RedisStore) and store.prefix.startswith("redis-test-")
+    store.close()
+
+
+# several processes, one server
+
+
+def test_two_prefixes_on_one_server_share_nothing(redis_server: RedisServer) -> None:
+    team_a = RedisStore.open(f"{redis_server.url}?prefix=team-a:")
+    team_b = RedisStore.open(f"{redis_server.url}?prefix=team-b:")
+    team_a.add_messages([a_message(1, client_ref="ref-1")])
+    team_a.push_report(QUEUE, "message-1")
+    team_a.schedule(1.0, "send", "message-1")
+    team_a.add_inbound(an_inbound(1))
+    assert team_b.message("message-1") is None and not team_b.has_client_id("default", "message-1")
+    assert team_b.query(MessageQuery()).total == 0
+    assert team_b.pull_reports(QUEUE, 10, lambda message: True) == []
+    assert team_b.pop_due(10.0) == [] and team_b.pull_inbound(QUEUE, 10) == []
+    team_b.clear()
+    assert team_a.stats().messages == 1 and team_a.by_client_ref("default", "shortlink", "ref-1")
+    assert [message.id for message in team_a.pull_reports(QUEUE, 10, lambda message: True)] == ["message-1"]
+    team_a.clear()
+    team_a.close()
+    team_b.close()
+
+
+def test_eight_processes_pulling_at_once_get_each_report_exactly_once(
+    handles: Callable[[], RedisStore],
+) -> None:
+    writer = handles()
+    sent = [a_message(n, bulk_id="bulk-1" if n % 3 == 0 else None) for n in range(2000)]
+    writer.add_messages(sent)
+    for message in sent:
+        writer.push_report(QUEUE, message.id)
+    taken: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def pull(store: RedisStore, accept: Callable[[Message], bool]) -> None:
+        start.wait()
+        while found := store.pull_reports(QUEUE, 7, accept):
+            with lock:
+                taken.extend(message.id for message in found)
+
+    # Half pull everything, half only one bulk: a filtered pull leaves the rest to the others.
+    pullers = [
+        threading.Thread(target=pull, args=(handles(), everything if n % 2 else bulk_one)) for n in range(8)
+    ]
+    for thread in pullers:
+        thread.start()
+    for thread in pullers:
+        thread.join(timeout=120)
+    assert len(taken) == len(set(taken)), "a report was handed out twice"
+    assert sorted(taken) == sorted(message.id for message in sent), "a report was lost"
+    assert writer.stats().report_queues[QUEUE] == 0
+
+
+def everything(message: Message) -> bool:
+    return True
+
+
+def bulk_one(message: Message) -> bool:
+    return message.bulk_id == "bulk-1"
+
+
+def test_concurrent_sends_with_one_client_id_store_one_message(handles: Callable[[], RedisStore]) -> None:
+    stores = [handles() for _ in range(8)]
+    start = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def send(store: RedisStore) -> None:
+        start.wait()
+        try:
+            store.add_messages([a_message(1, id="order-1", options={"client_id": True})])
+            outcome = "stored"
+        except DuplicateMessageId as refused:
+            assert refused.ids == ["order-1"]
+            outcome = "refused"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=send, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused"] * 7 + ["stored"]
+    assert stores[0].stats().messages == 1
+
+
+def test_concurrent_submits_through_backends_accept_a_client_id_once(
+    handles: Callable[[], RedisStore],
+) -> None:
+    backends = [backend_on(handles()) for _ in range(8)]
+    start = threading.Barrier(len(backends))
+    accepted: list[str] = []
+    lock = threading.Lock()
+
+    def submit(backend: Backend) -> None:
+        account = backend.accounts.get("default")
+        assert account is not None
+        start.wait()
+        try:
+            found = backend.submit(
+                account, "shortlink", [Submission(to="41793026727", text="hi", message_id="o-1")]
+            )
+        except StoreError:
+            return  # lost the race after its check: refused whole, nothing stored
+        with lock:
+            accepted.extend(m.id for m in found if m.status.name != "REJECTED_DUPLICATE_MESSAGE_ID")
+
+    threads = [threading.Thread(target=submit, args=(backend,)) for backend in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert accepted == ["o-1"]
+
+
+def test_a_batch_with_a_taken_id_stores_none_of_it(handles: Callable[[], RedisStore]) -> None:
+    store = handles()
+    store.add_messages([a_message(1)])
+    with pytest.raises(DuplicateMessageId):
+        store.add_messages([a_message(2), a_message(1)])
+    with pytest.raises(DuplicateMessageId):
+        store.add_messages([a_message(3), a_message(3)])
+    assert store.stats().messages == 1 and store.message("message-2") is None
+    assert store.query(MessageQuery()).total == 1
+
+
+def test_due_events_popped_by_several_processes_run_once(handles: Callable[[], RedisStore]) -> None:
+    writer = handles()
+    for n in range(1000):
+        writer.schedule(float(n % 50), "send", f"message-{n}")
+    popped: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def pop(store: RedisStore) -> None:
+        start.wait()
+        for now in range(0, 60, 5):
+            found = store.pop_due(float(now))
+            assert [(event.due, event.seq) for event in found] == sorted(
+                (event.due, event.seq) for event in found
+            )
+            with lock:
+                popped.extend(event.subject for event in found)
+
+    threads = [threading.Thread(target=pop, args=(handles(),)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(popped) == sorted(f"message-{n}" for n in range(1000))
+    assert writer.next_due() is None
+
+
+def test_a_message_sent_through_one_process_is_seen_and_finished_by_another(
+    handles: Callable[[], RedisStore],
+) -> None:
+    first, second = backend_on(handles()), backend_on(handles())
+    account = first.accounts.get("default")
+    assert account is not None
+    (sent,) = first.submit(account, "shortlink", [Submission(to="41793026727", text="hi")])
+    second.clock.advance(3600)
+    second.tick()
+    found = first.store.message(sent.id)
+    assert found is not None and found.status.final
+    assert [m.id for m in first.pull_reports(account, "shortlink", limit=10)] == [sent.id]
+    assert second.pull_reports(account, "shortlink", limit=10) == []
+
+
+# losing the server
+
+
+def test_a_lost_server_is_a_store_error_and_work_resumes_when_it_is_back() -> None:
+    with RedisServer(durable=True) as server:
+        store = RedisStore.open(server.url)
+        store.add_messages([a_message(1)])
+        store.push_report(QUEUE, "message-1")
+        server.stop()
+        for operation in (
+            lambda: store.message("message-1"),
+            lambda: store.add_messages([a_message(2)]),
+            lambda: store.pull_reports(QUEUE, 10, everything),
+            lambda: store.next_due(),
+        ):
+            with pytest.raises(StoreError, match=r"Redis store redis://127\.0\.0\.1"):
+                operation()
+        server.start()
+        # appendfsync always: what was acknowledged before the stop is still there.
+        assert store.message("message-1") == a_message(1)
+        store.add_messages([a_message(2)])
+        assert [m.id for m in store.pull_reports(QUEUE, 10, everything)] == ["message-1"]
+        assert store.stats().messages == 2
+        store.close()
+
+
+# the same behaviour as the memory store
+
+STATUSES = [
+    "MESSAGE_ACCEPTED",
+    "PENDING_ENROUTE",
+    "DELIVERED_TO_HANDSET",
+    "UNDELIVERABLE_NOT_DELIVERED",
+    "EXPIRED_EXPIRED",
+]
+FILTER_STATUSES = ["PENDING", "delivered", "DELIVERED_TO_HANDSET", "ACCEPTED", "EXPIRED", "NOSUCH"]
+NUMBERS = ["41793026727", "+41 79 302 67 28", "0041793026729"]
+DIALECTS = ["shortlink", "qikli"]
+ACCOUNTS = ["default", "other"]
+
+
+class SameAsMemory(RuleBasedStateMachine):
+    """Any sequence of operations gives the same answers from the Redis store as from the memory one."""
+
+    url = ""
+
+    @initialize()
+    def open_stores(self) -> None:
+        self.memory = MemoryStore()
+        self.redis = RedisStore.open(f"{self.url}?prefix=same-as-memory-{next(_prefixes)}:")
+        self.numbers = itertools.count()
+        self.ids: list[str] = []
+        self.cursors: list[int] = []
+
+    def teardown(self) -> None:
+        if hasattr(self, "redis"):
+            self.redis.clear()
+            self.redis.close()
+
+    def both(self, operation: Callable[[Any], Any]) -> Any:
+        expected, found = operation(self.memory), operation(self.redis)
+        assert found == expected
+        return found
+
+    @rule(
+        count=st.integers(1, 3),
+        dialect=st.sampled_from(DIALECTS),
+        account=st.sampled_from(ACCOUNTS),
+        to=st.sampled_from(NUMBERS),
+        ref=st.sampled_from([None, "ref-1", "ref-2"]),
+        bulk=st.sampled_from([None, "bulk-1"]),
+        client_id=st.booleans(),
+    )
+    def add(
+        self,
+        count: int,
+        dialect: str,
+        account: str,
+        to: str,
+        ref: str | None,
+        bulk: str | None,
+        client_id: bool,
+    ) -> None:
+        numbers = [next(self.numbers) for _ in range(count)]
+
+        def batch() -> list[Message]:
+            fields = {"dialect": dialect, "account": account, "to": to, "client_ref": ref, "bulk_id": bulk}
+            return [a_message(n, options={"client_id": client_id}, **fields) for n in numbers]
+
+        self.memory.add_messages(batch())
+        self.redis.add_messages(batch())
+        self.ids.extend(f"message-{n}" for n in numbers)
+
+    @rule(data=st.data(), status=st.sampled_from(STATUSES), deleted=st.booleans())
+    def change(self, data: st.DataObject, status: str, deleted: bool) -> None:
+        if not self.ids:
+            return
+        message_id = data.draw(st.sampled_from(self.ids))
+        for store in (self.memory, self.redis):
+            message = store.message(message_id)
+            if message is None:
+                continue
+            message.status = WORDS.status(status)
+            message.deleted = message.deleted or deleted
+            message.history.append(StatusChange(message.submitted_at, message.status, message.error))
+            store.update_message(message)
+
+    @rule(
+        data=st.data(),
+        dialect=st.sampled_from([None, *DIALECTS]),
+        account=st.sampled_from([None, *ACCOUNTS]),
+        to=st.sampled_from([None, *NUMBERS]),
+        status=st.sampled_from([None, *FILTER_STATUSES]),
+        limit=st.sampled_from([None, 1, 2, 5]),
+    )
+    def query(
+        self,
+        data: st.DataObject,
+        dialect: str | None,
+        account: str | None,
+        to: str | None,
+        status: str | None,
+        limit: int | None,
+    ) -> None:
+        before = data.draw(st.sampled_from([None, *self.cursors]))
+        wanted = MessageQuery(
+            dialect=dialect, account=account, to=to, status=status, limit=limit, before=before
+        )
+        page = self.both(lambda store: store.query(wanted))
+        if page.next_cursor is not None:
+            self.cursors.append(page.next_cursor)
+
+    @rule(data=st.data(), queue=st.sampled_from([("default", "shortlink"), ("other", "qikli")]))
+    def push_report(self, data: st.DataObject, queue: tuple[str, str]) -> None:
+        message_id = data.draw(st.sampled_from([*self.ids, "no-such-message"]))
+        for store in (self.memory, self.redis):
+            store.push_report(queue, message_id)
+
+    @rule(
+        queue=st.sampled_from([("default", "shortlink"), ("other", "qikli")]),
+        limit=st.integers(0, 4),
+        only_bulk=st.booleans(),
+    )
+    def pull_reports(self, queue: tuple[str, str], limit: int, only_bulk: bool) -> None:
+        accept = bulk_one if only_bulk else everything
+        self.both(lambda store: store.pull_reports(queue, limit, accept))
+
+    @rule(due=st.integers(0, 20), kind=st.sampled_from(["send", "finish", "expire"]))
+    def schedule(self, due: int, kind: str) -> None:
+        for store in (self.memory, self.redis):
+            store.schedule(due + 0.5, kind, "message-0")
+
+    @rule(now=st.integers(0, 25))
+    def pop_due(self, now: int) -> None:
+        # Event numbers are the store's own; the order they give is compared, not their values.
+        self.both(lambda store: [(e.due, e.kind, e.subject, e.data) for e in store.pop_due(float(now))])
+
+    @rule(account=st.sampled_from(ACCOUNTS), dialect=st.sampled_from(DIALECTS))
+    def add_inbound(self, account: str, dialect: str) -> None:
+        number = next(self.numbers)
+        for store in (self.memory, self.redis):
+            store.add_inbound(an_inbound(number, account, dialect))
+
+    @rule(account=st.sampled_from(ACCOUNTS), dialect=st.sampled_from(DIALECTS), limit=st.integers(0, 3))
+    def pull_inbound(self, account: str, dialect: str, limit: int) -> None:
+        self.both(lambda store: store.pull_inbound((account, dialect), limit))
+
+    @rule(data=st.data(), status_code=st.sampled_from([None, 200, 500]))
+    def add_attempt(self, data: st.DataObject, status_code: int | None) -> None:
+        subject = data.draw(st.sampled_from([*self.ids, "bulk-9"]))
+        attempt = WebhookAttempt(
+            subject, "http://127.0.0.1:9/dlr", 1, START, status_code, None, "application/json"
+        )
+        for store in (self.memory, self.redis):
+            store.add_attempt(attempt)
+
+    @rule(keep=st.one_of(st.none(), st.integers(0, 6)), seconds=st.one_of(st.none(), st.integers(0, 30)))
+    def prune(self, keep: int | None, seconds: int | None) -> None:
+        bound = None if seconds is None else START + timedelta(seconds=seconds)
+        self.both(lambda store: store.prune(submitted_before=bound, keep_newest=keep))
+
+    @rule()
+    def clear(self) -> None:
+        for store in (self.memory, self.redis):
+            store.clear()
+
+    @invariant()
+    def hold_the_same(self) -> None:
+        if not hasattr(self, "redis"):
+            return
+        self.both(lambda store: store.stats())
+        self.both(lambda store: store.messages())
+        self.both(lambda store: store.next_due())
+        self.both(lambda store: store.inbound())
+        self.both(lambda store: store.attempts())
+        self.both(lambda store: [store.by_client_ref(a, "shortlink", "ref-1") for a in ACCOUNTS])
+        self.both(lambda store: [store.has_client_id("default", message_id) for message_id in self.ids[-5:]])
+
+
+def test_the_redis_store_behaves_as_the_memory_store(redis_server: RedisServer) -> None:
+    SameAsMemory.url = redis_server.url
+    run_state_machine_as_test(
+        SameAsMemory, settings=settings(max_examples=60, stateful_step_count=30, deadline=None)
+    )
