@@ -92,6 +92,11 @@ class Account:
             self.balance -= amount
             return True
 
+    def refund(self, amount: Decimal) -> None:
+        """Give back what a charge took for a message that was not sent after all."""
+        with self._lock:
+            self.balance += amount
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -23,7 +23,7 @@ from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submis
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
-from smsmock.core.stores import MessageQuery, Store
+from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
 from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
@@ -40,6 +40,8 @@ and 1.0 seconds) may differ in the last bit."""
 RETRY_BACKOFF = (1.0, 5.0, 30.0, 120.0)
 """Seconds before each retry of a failed callback; after the last, the report waits to be pulled."""
 NO_KEYWORD = "NO_KEYWORD"
+DUPLICATE_RETRIES = 3
+"""Times a send is stored again after losing a race for client ids (each loss refuses the ids it lost)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ class Backend:
         for submission in submissions:
             message = self._new_message(account, dialect, submission, profiles, now, seen_ids, new_id)
             messages.append(message)
-        self.store.add_messages(messages)
+        self._store_new(account, messages)
         collected = _sent_by_request.get()
         if collected is not None:
             collected.extend(message.id for message in messages)
@@ -141,6 +143,33 @@ class Backend:
                 assert message.outcome is not None
                 self.store.schedule(due + message.outcome.queued, "send", message.id)
         return messages
+
+    def _store_new(self, account: Account, messages: list[Message]) -> None:
+        """Store a send's messages; one whose client id another send took meanwhile is a duplicate.
+
+        The check at submission reads the store before the messages are added, so two sends racing for
+        one id (two threads, two processes on one store) can both pass it: the store's atomic add
+        decides, and the loser is refused as the document says, its charge given back.
+        """
+        for _ in range(DUPLICATE_RETRIES):
+            try:
+                self.store.add_messages(messages)
+                return
+            except DuplicateMessageId as taken:
+                for message in messages:
+                    if message.id in taken.ids:
+                        self._refuse_duplicate(account, message)
+        self.store.add_messages(messages)
+
+    def _refuse_duplicate(self, account: Account, message: Message) -> None:
+        message.id = str(uuid.uuid4())
+        message.options["client_id"] = False
+        if message.status.final:
+            return  # refused already for another reason, and charged nothing
+        account.refund(message.price)  # it is not sent
+        words, at = self._words, message.submitted_at
+        lifecycle.move(message, words.status("REJECTED_DUPLICATE_MESSAGE_ID"), words.error(NO_ERROR), at)
+        message.sent_at = at
 
     def _new_message(
         self,

@@ -61,7 +61,10 @@ class MessageQuery:
 class Store(Protocol):
     """What the core needs of its state; every method is atomic."""
 
-    def add_messages(self, messages: Iterable[Message]) -> None: ...
+    def add_messages(self, messages: Iterable[Message]) -> None:
+        """Store the batch whole, or none of it (DuplicateMessageId) when one's id is taken already."""
+        ...
+
     def message(self, message_id: str) -> Message | None: ...
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]: ...
     def update_message(self, message: Message) -> None:
@@ -96,6 +99,15 @@ SCHEMES = ("memory", "sqlite:PATH", "redis://HOST:PORT/DB")
 
 class StoreError(Exception):
     """A store that cannot be opened or used: the message names it and says why, in one line."""
+
+
+class DuplicateMessageId(StoreError):
+    """Messages whose ids are taken already (another send won the race for a client id): none of the
+    batch was stored."""
+
+    def __init__(self, store: str, ids: list[str]) -> None:
+        super().__init__(f"{store}: message ids taken already: {', '.join(ids)}")
+        self.ids = ids
 
 
 def open_store(url: str | None) -> Store:

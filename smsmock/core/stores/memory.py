@@ -14,7 +14,7 @@ from typing import Any
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page, fill, newest_first
 from smsmock.core.rules import normalise_number
-from smsmock.core.stores import Event, MessageQuery, Queue, StoreStats
+from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats
 from smsmock.core.vocabulary import Status
 
 
@@ -49,7 +49,12 @@ class MemoryStore:
     # messages
 
     def add_messages(self, messages: Iterable[Message]) -> None:
+        messages = list(messages)
         with self._lock:
+            # Checked under the lock the adding holds: of two sends racing for one client id, one wins.
+            taken = [message.id for message in messages if message.id in self._messages]
+            if taken:
+                raise DuplicateMessageId("the memory store", taken)
             for message in messages:
                 self._messages[message.id] = message
                 self._listing.add(self._next_position, message)

@@ -48,7 +48,7 @@ from smsmock.core.records import (
     encode_message,
 )
 from smsmock.core.rules import normalise_number
-from smsmock.core.stores import Event, MessageQuery, Queue, StoreError, StoreStats
+from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreError, StoreStats
 
 DEFAULT_PREFIX = "smsmock:"
 MINIMUM_VERSION = (7, 0)
@@ -66,14 +66,6 @@ READ_BATCH = 1000
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class DuplicateMessageId(StoreError):
-    """Messages whose ids are taken already: none of the batch was stored."""
-
-    def __init__(self, url: str, ids: list[str]) -> None:
-        super().__init__(f"Redis store {url}: message ids taken already: {', '.join(ids)}")
-        self.ids = ids
 
 
 # Helpers shared by the scripts: a key named after a value is registered, so `clear` finds it.
@@ -560,7 +552,7 @@ class RedisStore:
             fields.extend(_message_fields(message))
         stored, detail = self._run("add_messages", len(batch), *fields)
         if not stored:
-            raise DuplicateMessageId(self.url, list(detail))
+            raise DuplicateMessageId(f"Redis store {self.url}", list(detail))
 
     @_guarded(retry=True)
     def message(self, message_id: str) -> Message | None:
