@@ -1,0 +1,319 @@
+"""One behaviour for every store: the same tests run against memory, SQLite and Redis."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from smsmock.core.accounts import Account, Accounts
+from smsmock.core.backend import Backend
+from smsmock.core.clock import Clock
+from smsmock.core.commands import Submission
+from smsmock.core.messages import WebhookAttempt
+from smsmock.core.paging import every
+from smsmock.core.rules import OutcomeRules
+from smsmock.core.stores import MessageQuery, Store, open_store
+
+STORES = ("memory", "sqlite", "redis")
+_prefixes = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[object]:
+    from redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A URL naming a fresh, empty store of each kind."""
+    if request.param == "memory":
+        return "memory"
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path / 'smsmock.db'}"
+    server = request.getfixturevalue("redis_server")
+    return f"{server.url}?prefix=contract-{next(_prefixes)}:"
+
+
+@pytest.fixture
+def opened(store_url: str) -> Callable[[], Store]:
+    """Opens the store again, as another process would (memory: the same one, there is no other)."""
+    first = open_store(store_url)
+    return lambda: first if store_url == "memory" else open_store(store_url)
+
+
+@pytest.fixture
+def store(opened: Callable[[], Store]) -> Store:
+    return opened()
+
+
+def backend_on(store: Store) -> Backend:
+    rules = OutcomeRules.from_mapping(
+        {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}, "rules": []}
+    )
+    return Backend(clock=Clock(frozen=True), accounts=Accounts(), rules=rules, store=store)
+
+
+def account(backend: Backend) -> Account:
+    found = backend.accounts.get("default")
+    assert found is not None
+    return found
+
+
+def send(backend: Backend, *numbers: str, dialect: str = "shortlink", **fields) -> list[str]:
+    submissions = [Submission(to=number, sender="InfoSMS", text="Hello", **fields) for number in numbers]
+    return [message.id for message in backend.submit(account(backend), dialect, submissions)]
+
+
+def ids(page) -> list[str]:
+    return [message.id for message in page.items]
+
+
+# messages
+
+
+def test_a_stored_message_reads_back_whole(store: Store) -> None:
+    backend = backend_on(store)
+    (sent,) = backend.submit(account(backend), "shortlink", [Submission(to="41793026727", text="Ça va? 😀")])
+    found = store.message(sent.id)
+    assert found == sent
+    assert store.message("no-such-id") is None
+
+
+def test_pages_are_newest_first_with_totals_and_cursors(store: Store) -> None:
+    backend = backend_on(store)
+    sent = send(backend, *(f"4179302{n:04d}" for n in range(25)))
+    first = store.query(MessageQuery(limit=10))
+    assert ids(first) == sent[::-1][:10]
+    assert first.total == 25 and first.next_cursor is not None
+    walked = list(every(lambda cursor: store.query(MessageQuery(limit=10, before=cursor))))
+    assert [message.id for message in walked] == sent[::-1]
+
+
+def test_filters_count_every_match(store: Store) -> None:
+    backend = backend_on(store)
+    shortlink = send(backend, "41793026727", "41793026728")
+    qikli = send(backend, "41793026727", dialect="qikli")
+    assert ids(store.query(MessageQuery(dialect="qikli"))) == qikli
+    assert store.query(MessageQuery(dialect="shortlink")).total == 2
+    to_one = store.query(MessageQuery(to="+41 79 302 67 27"))
+    assert ids(to_one) == [qikli[0], shortlink[0]]
+    backend.tick()  # each is sent: pending
+    assert store.query(MessageQuery(account="default", status="PENDING")).total == 3
+    assert store.query(MessageQuery(account="nobody")).total == 0
+
+
+def test_a_status_change_is_kept_and_filtered_on(store: Store) -> None:
+    backend = backend_on(store)
+    (sent,) = send(backend, "41793026727")
+    backend.clock.advance(5)
+    backend.tick()
+    found = store.message(sent)
+    assert found is not None and found.status.name == "DELIVERED_TO_HANDSET"
+    assert [change.status.name for change in found.history][-1] == "DELIVERED_TO_HANDSET"
+    assert ids(store.query(MessageQuery(status="DELIVERED"))) == [sent]
+    assert store.query(MessageQuery(status="PENDING")).total == 0
+
+
+def test_a_deleted_message_stays_known_and_its_report_is_gone(store: Store) -> None:
+    backend = backend_on(store)
+    (sent,) = send(backend, "41793026727")
+    backend.clock.advance(5)
+    backend.delete_message(sent)
+    found = store.message(sent)
+    assert found is not None and found.deleted
+    assert backend.pull_reports(account(backend), "shortlink", limit=10) == []
+
+
+def test_a_reused_client_id_is_refused(store: Store) -> None:
+    backend = backend_on(store)
+    send(backend, "41793026727", message_id="order-1")
+    (again,) = backend.submit(
+        account(backend), "shortlink", [Submission(to="41793026727", text="x", message_id="order-1")]
+    )
+    assert again.status.name == "REJECTED_DUPLICATE_MESSAGE_ID"
+    assert store.has_client_id("default", "order-1")
+
+
+def test_messages_are_found_by_client_reference(store: Store) -> None:
+    backend = backend_on(store)
+    first = send(backend, "41793026727", dialect="quicktel", client_ref="ref-1")
+    second = send(backend, "41793026728", dialect="quicktel", client_ref="ref-1")
+    found = store.by_client_ref("default", "quicktel", "ref-1")
+    assert [message.id for message in found] == first + second
+    assert store.by_client_ref("default", "shortlink", "ref-1") == []
+
+
+# due events
+
+
+def test_due_events_come_in_order_once(store: Store) -> None:
+    store.schedule(30.0, "expire", "c")
+    store.schedule(10.0, "send", "a")
+    store.schedule(20.0, "finish", "b")
+    assert store.next_due() == 10.0
+    assert store.pop_due(5.0) == []
+    due = store.pop_due(20.0)
+    assert [(event.due, event.kind, event.subject) for event in due] == [
+        (10.0, "send", "a"),
+        (20.0, "finish", "b"),
+    ]
+    assert store.pop_due(20.0) == []
+    assert store.next_due() == 30.0
+
+
+# read-once queues
+
+
+def test_reports_are_handed_out_once_and_a_filter_leaves_the_rest_in_order(store: Store) -> None:
+    backend = backend_on(store)
+    bulk = send(backend, "41793026727", "41793026728", bulk_id="bulk-1")
+    other = send(backend, "41793026729")
+    backend.clock.advance(5)
+    me = account(backend)
+    assert [m.id for m in backend.pull_reports(me, "shortlink", limit=10, bulk_ids=["bulk-1"])] == bulk
+    assert [m.id for m in backend.pull_reports(me, "shortlink", limit=10)] == other
+    assert backend.pull_reports(me, "shortlink", limit=10) == []
+
+
+def test_a_limit_leaves_the_rest_for_the_next_pull(store: Store) -> None:
+    backend = backend_on(store)
+    sent = send(backend, *(f"4179302{n:04d}" for n in range(5)))
+    backend.clock.advance(5)
+    me = account(backend)
+    first = [m.id for m in backend.pull_reports(me, "shortlink", limit=2)]
+    rest = [m.id for m in backend.pull_reports(me, "shortlink", limit=10)]
+    assert first + rest == sent
+
+
+def test_concurrent_pulls_through_several_handles_hand_out_each_report_once(opened) -> None:
+    backend = backend_on(opened())
+    sent = send(backend, *(f"4179{n:07d}" for n in range(300)))
+    backend.clock.advance(5)
+    backend.tick()
+    handles = [opened() for _ in range(8)]
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def pull(store: Store) -> None:
+        while True:
+            found = store.pull_reports(("default", "shortlink"), 7, lambda message: True)
+            if not found:
+                return
+            with lock:
+                taken.extend(message.id for message in found)
+
+    threads = [threading.Thread(target=pull, args=(handle,)) for handle in handles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(taken) == sorted(sent), "every report exactly once"
+
+
+def test_inbound_messages_are_pulled_once_and_stay_in_the_logs(store: Store) -> None:
+    backend = backend_on(store)
+    me = account(backend)
+    first = backend.inject_inbound(me, "shortlink", sender="41793026727", to="4560", text="KEY one")
+    second = backend.inject_inbound(me, "shortlink", sender="41793026727", to="4560", text="two")
+    assert [m.id for m in backend.pull_inbound(me, "shortlink", limit=1)] == [first.id]
+    assert [m.id for m in backend.pull_inbound(me, "shortlink", limit=10)] == [second.id]
+    assert backend.pull_inbound(me, "shortlink", limit=10) == []
+    assert {m.id for m in store.inbound()} == {first.id, second.id}
+
+
+# webhook attempts, stats, clear, prune
+
+
+def test_webhook_attempts_are_kept_per_message(store: Store) -> None:
+    backend = backend_on(store)
+    (sent,) = send(backend, "41793026727")
+    at = backend.clock.now()
+    store.add_attempt(
+        WebhookAttempt(sent, "http://127.0.0.1:9/dlr", 1, at, None, "refused", "application/json")
+    )
+    store.add_attempt(WebhookAttempt(sent, "http://127.0.0.1:9/dlr", 2, at, 200, None, "application/json"))
+    assert [attempt.attempt for attempt in store.attempts(sent)] == [1, 2]
+    assert store.attempts("other") == []
+    stats = store.stats()
+    assert (stats.messages, stats.webhook_attempts, stats.webhook_failures) == (1, 2, 1)
+
+
+def test_stats_count_what_waits_in_the_queues(store: Store) -> None:
+    backend = backend_on(store)
+    send(backend, "41793026727", "41793026728")
+    backend.clock.advance(5)
+    backend.tick()
+    backend.inject_inbound(account(backend), "qikli", sender="41793026727", to="4560", text="hi")
+    stats = store.stats()
+    assert stats.report_queues.get(("default", "shortlink")) == 2
+    assert stats.inbound_queues.get(("default", "qikli")) == 1
+    assert stats.inbound == 1
+
+
+def test_clear_empties_the_store_and_an_old_cursor_finds_nothing_newer(store: Store) -> None:
+    backend = backend_on(store)
+    send(backend, *(f"4179302{n:04d}" for n in range(5)))
+    cursor = store.query(MessageQuery(limit=2)).next_cursor
+    store.clear()
+    assert store.query(MessageQuery()).total == 0
+    assert store.next_due() is None
+    send(backend, "41793026727")
+    assert store.query(MessageQuery(before=cursor)).items == []
+    assert store.query(MessageQuery()).total == 1
+
+
+def test_prune_drops_what_is_older_than_the_window(store: Store) -> None:
+    backend = backend_on(store)
+    old = send(backend, "41793026727", "41793026728", message_id=None)
+    backend.clock.advance(49 * 3600)
+    backend.tick()
+    new = send(backend, "41793026729")
+    dropped = store.prune(submitted_before=backend.clock.now() - timedelta(hours=48))
+    assert dropped == 2
+    assert [m.id for m in every(lambda c: store.query(MessageQuery(before=c)))] == new
+    assert all(store.message(message_id) is None for message_id in old)
+    assert backend.pull_reports(account(backend), "shortlink", limit=10) == []
+    assert store.stats().messages == 1
+
+
+def test_prune_keeps_the_newest(store: Store) -> None:
+    backend = backend_on(store)
+    sent = send(backend, *(f"4179302{n:04d}" for n in range(10)))
+    assert store.prune(keep_newest=3) == 7
+    assert ids(store.query(MessageQuery())) == sent[::-1][:3]
+    assert store.query(MessageQuery(dialect="shortlink")).total == 3
+    assert store.prune(keep_newest=3) == 0
+
+
+def test_sends_racing_for_one_client_id_store_it_once(opened) -> None:
+    backends = [backend_on(opened()) for _ in range(8)]
+    statuses: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(backends))
+
+    def send_once(backend: Backend) -> None:
+        start.wait()
+        submission = Submission(to="41793026727", text="x", message_id="race-1")
+        (message,) = backend.submit(account(backend), "shortlink", [submission])
+        with lock:
+            statuses.append(message.status.name)
+
+    threads = [threading.Thread(target=send_once, args=(backend,)) for backend in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses).count("REJECTED_DUPLICATE_MESSAGE_ID") == len(backends) - 1
+    charged = sum(Decimal(100) - account(backend).balance for backend in backends)
+    assert charged == Decimal("0.01"), "only the message that was stored is charged"
+    store = opened()
+    assert store.message("race-1") is not None
+    assert store.query(MessageQuery()).total == len(backends)
