@@ -119,7 +119,7 @@ class InProcessTransport:
             read = "no read timeout" if timeout is None else f"a read timeout of {timeout:g} s"
             pytest.fail(
                 f"the server stalled {stall:g} s and the client, with {read}, waits {total:g} s in all "
-                f"before it gives up: longer than the {patience:g} s it declares (client_timeout)"
+                f"before it gives up: longer than the {patience:g} s its declared timeout allows"
             )
 
 

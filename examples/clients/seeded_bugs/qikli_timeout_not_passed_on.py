@@ -5,7 +5,7 @@ import test_qikli_contract as reference
 from qikli_client import QikliClient
 
 CAUGHT_BY = "test_a_stalled_server_makes_the_client_give_up"
-SYMPTOM = "*waits * s in all before it gives up: longer than the * s it declares*"
+SYMPTOM = "*waits * s in all before it gives up: longer than the * s its declared timeout allows*"
 
 
 class TimeoutDropped(QikliClient):
