@@ -196,15 +196,13 @@ class MockApp:
             return self.dispatch(request)
         except StoreError as problem:
             # Fail closed: a store that does not answer gets no guess, and the request no half-done work.
-            route = self._routes.get((request.path.rstrip("/"), request.method))
-            dialect, operation = route if route is not None else (None, None)
+            dialect, operation = self._route_of(request)
             response = _json(503, {"error": "store unavailable", "message": str(problem)})
             response.headers["Retry-After"] = "1"
             return Handled(response, dialect, operation, f"StoreError: {problem}")
         except HTTPException as problem:
             # werkzeug's word on the request itself: a body cut short, one too large.
-            route = self._routes.get((request.path.rstrip("/"), request.method))
-            dialect, operation = route if route is not None else (None, None)
+            dialect, operation = self._route_of(request)
             response = _json(problem.code or 400, {"error": problem.name, "message": problem.description})
             self._journal(request, dialect, operation, response)
             return Handled(response, dialect, operation)
@@ -212,8 +210,7 @@ class MockApp:
             name = f"{type(failure).__name__}: {failure}"
             # The reply says what broke; the traceback goes where the person running the server looks.
             traceback.print_exc(file=sys.stderr)
-            route = self._routes.get((request.path.rstrip("/"), request.method))
-            dialect, operation = route if route is not None else (None, None)
+            dialect, operation = self._route_of(request)
             response = _json(
                 500,
                 {
@@ -223,6 +220,10 @@ class MockApp:
             )
             self._journal(request, dialect, operation, response, error=name)
             return Handled(response, dialect, operation, name)
+
+    def _route_of(self, request: Request) -> tuple[str | None, str | None]:
+        """The dialect and operation a request's path and method name, or (None, None)."""
+        return self._routes.get((request.path.rstrip("/"), request.method), (None, None))
 
     def dispatch(self, request: Request) -> Handled:
         """The answer to one request: a dialect's reply, or a Response (control API, faults, errors)."""
@@ -283,10 +284,10 @@ class MockApp:
         """
         dialect, operation = route
         allowed = self._allowed(path)
-        if request.method == "OPTIONS" or "GET" not in allowed:
-            answer: Response = (
-                _options(allowed) if request.method == "OPTIONS" else self._not_allowed(request)
-            )
+        if request.method == "OPTIONS":
+            answer = _options(allowed)
+        elif "GET" not in allowed:
+            answer = self._not_allowed(request)
         else:
             answer = Response(b"", status=200, headers={"Allow": ", ".join(allowed)})
         self._journal(request, dialect, operation, answer)
