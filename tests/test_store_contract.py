@@ -317,3 +317,12 @@ def test_sends_racing_for_one_client_id_store_it_once(opened) -> None:
     store = opened()
     assert store.message("race-1") is not None
     assert store.query(MessageQuery()).total == len(backends)
+
+
+def test_prune_takes_a_dropped_message_s_report_out_of_every_queue(store: Store) -> None:
+    backend = backend_on(store)
+    (sent,) = send(backend, "41793026727", dialect="qikli")
+    store.push_report(("default", "shortlink"), sent)  # a queue other than the message's own
+    assert store.prune(keep_newest=0) == 1
+    assert store.stats().report_queues.get(("default", "shortlink"), 0) == 0
+    assert store.pull_reports(("default", "shortlink"), 10, lambda message: True) == []

@@ -400,10 +400,9 @@ if keep ~= "" then
   local excess = redis.call("ZCARD", p .. "ids") - tonumber(keep)
   if excess > 0 then choose(redis.call("ZRANGE", p .. "ids", 0, math.min(excess, batch) - 1)) end
 end
-local queues = {}
 for _, id in ipairs(order) do
   local key = p .. "m:" .. id
-  local m = redis.call("HMGET", key, "dialect", "account", "to", "name", "group", "ref", "queue")
+  local m = redis.call("HMGET", key, "dialect", "account", "to", "name", "group", "ref")
   redis.call("DEL", key)
   redis.call("ZREM", p .. "ids", id)
   redis.call("ZREM", p .. "submitted", id)
@@ -423,15 +422,15 @@ for _, id in ipairs(order) do
   end
   redis.call("DEL", p .. attempts)
   redis.call("SREM", p .. "keys", attempts)
-  queues[m[7]] = queues[m[7]] or {}
-  queues[m[7]][id] = true
 end
--- Each queue that held a dropped message's report is rewritten once, in order, without them.
-for queue, dropped in pairs(queues) do
+-- Each report queue is rewritten once, in order, without the dropped messages' reports: a report
+-- is queued under its message's account and dialect, but a queue is checked whole, as memory does.
+if #order == 0 then return 0 end
+for _, queue in ipairs(redis.call("SMEMBERS", p .. "report-queues")) do
   local key = p .. "reports:" .. queue
   local kept = {}
   for _, id in ipairs(redis.call("LRANGE", key, 0, -1)) do
-    if not dropped[id] then kept[#kept + 1] = id end
+    if not chosen[id] then kept[#kept + 1] = id end
   end
   if redis.call("EXISTS", key) == 1 then
     redis.call("DEL", key)
