@@ -4,6 +4,7 @@ survives a killed process or several pullers at once."""
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import shutil
 import signal
 import sqlite3
@@ -23,6 +24,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from smsmock.core.backend import Backend
+from smsmock.core.clock import Clock
+from smsmock.core.commands import Submission
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import Page
 from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store, StoreError, open_store
@@ -625,3 +629,27 @@ def test_a_batch_with_a_taken_id_is_stored_not_at_all(store: SqliteStore) -> Non
     assert refused.value.ids == [first.id]
     assert store.messages() == [first]
     assert store.stats().messages == 1
+
+
+def _send_in_forked_child(store: SqliteStore, done: Any) -> None:
+    backend = Backend(clock=Clock(frozen=True), store=store)
+    (message,) = backend.submit(backend.accounts.get("default"), "shortlink", [Submission(to="41793026727")])
+    done.put((message.id, [id(connection) for connection in store._opened]))
+
+
+def test_a_store_opened_before_a_fork_is_used_by_the_child_on_its_own_connections(tmp_path: Path) -> None:
+    """`smsmock serve` opens the store, then forks its worker: the worker must not use the parent's
+    connections (SQLite forbids it), and what it writes is there for every later reader."""
+    store = SqliteStore.open(tmp_path / "forked.db")
+    store.stats()  # the parent has used (and pooled) a connection
+    parents = {id(connection) for connection in store._opened}
+    context = multiprocessing.get_context("fork")
+    done = context.Queue()
+    child = context.Process(target=_send_in_forked_child, args=(store, done))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    sent, used_by_child = done.get(timeout=5)
+    assert used_by_child and not parents & set(used_by_child), "the child opened connections of its own"
+    assert SqliteStore.open(tmp_path / "forked.db").message(sent) is not None
+    assert store.message(sent) is not None, "the parent's own connections still read the file"

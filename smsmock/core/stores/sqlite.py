@@ -76,6 +76,10 @@ class SqliteStore:
         self.timeout = timeout
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._opened: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        """The process the connections were opened in: SQLite's locks do not cross a fork."""
+        self._inherited: list[sqlite3.Connection] = []
+        """Connections a forked process holds from its parent, never used nor closed."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> SqliteStore:
@@ -124,6 +128,8 @@ class SqliteStore:
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """A connection of the pool for one store call, its SQLite errors turned into StoreError."""
+        if os.getpid() != self._pid:
+            self._leave_inherited()
         try:
             connection = self._idle.get_nowait()
         except queue.Empty:
@@ -134,6 +140,18 @@ class SqliteStore:
             raise self._problem(error) from None
         finally:
             self._idle.put(connection)
+
+    def _leave_inherited(self) -> None:
+        """In a forked process (`smsmock serve`'s worker), open connections of its own.
+
+        A connection opened before the fork carries the parent's view of the file locks, which SQLite
+        forbids using in the child; closing it here (as freeing it would) could disturb the parent's,
+        so it is kept, unused.
+        """
+        self._inherited.extend(self._opened)
+        self._idle = queue.SimpleQueue()
+        self._opened = []
+        self._pid = os.getpid()
 
     @contextmanager
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
