@@ -93,11 +93,11 @@ end
 """
 
 # ARGV: prefix, count, then per message: id, record, dialect, account, digits, status, group, ref key,
-# moment, report queue name.
+# moment.
 _ADD_MESSAGES = (
     _LUA_COMMON
     + """
-local n, width = tonumber(ARGV[2]), 10
+local n, width = tonumber(ARGV[2]), 9
 local taken, seen = {}, {}
 for i = 0, n - 1 do
   local id = ARGV[3 + i * width]
@@ -110,10 +110,9 @@ for i = 0, n - 1 do
   local at = 3 + i * width
   local id, rec, dialect, account, to = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
   local name, group, ref, moment = ARGV[at + 5], ARGV[at + 6], ARGV[at + 7], ARGV[at + 8]
-  local queue = ARGV[at + 9]
   local seq = first + i
   redis.call("HSET", p .. "m:" .. id, "rec", rec, "seq", seq, "dialect", dialect, "account", account,
-    "to", to, "name", name, "group", group, "ref", ref, "queue", queue)
+    "to", to, "name", name, "group", group, "ref", ref)
   redis.call("ZADD", p .. "ids", seq, id)
   redis.call("ZADD", p .. "submitted", moment, id)
   index("ix:d:" .. dialect, seq, id)
@@ -775,7 +774,6 @@ def _message_fields(message: Message) -> list[str]:
         message.status.group_name,
         ref,
         repr(message.submitted_at.timestamp()),
-        _queue_name((message.account, message.dialect)),
     ]
 
 
