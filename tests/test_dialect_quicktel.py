@@ -251,7 +251,7 @@ def stored(mock: Transport) -> list[dict[str, Any]]:
 
 
 def balance(mock: Transport) -> Decimal:
-    return mock.control.account().balance
+    return mock.control.balance()
 
 
 def delivery_moment(at: datetime) -> dict[str, str]:

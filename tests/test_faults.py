@@ -58,7 +58,7 @@ def send_with_retries(mock: MockServer, attempts: int = 3, message_id: str | Non
 
 
 def balance(mock: MockServer) -> Decimal:
-    return Decimal(str(mock.control.account().balance))
+    return mock.control.balance()
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from smsmock.core.accounts import Account, Accounts
+from smsmock.contracts.journal import journal_for
+from smsmock.contracts.validation import Severity, Violation
+from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
@@ -58,7 +61,7 @@ def backend_on(store: Store) -> Backend:
     rules = OutcomeRules.from_mapping(
         {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}, "rules": []}
     )
-    return Backend(clock=Clock(frozen=True), accounts=Accounts(), rules=rules, store=store)
+    return Backend(clock=Clock(frozen=True), rules=rules, store=store)
 
 
 def account(backend: Backend) -> Account:
@@ -312,7 +315,7 @@ def test_sends_racing_for_one_client_id_store_it_once(opened) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(statuses).count("REJECTED_DUPLICATE_MESSAGE_ID") == len(backends) - 1
-    charged = sum(Decimal(100) - account(backend).balance for backend in backends)
+    charged = Decimal(100) - backends[0].balance(account(backends[0]))[0]
     assert charged == Decimal("0.01"), "only the message that was stored is charged"
     store = opened()
     assert store.message("race-1") is not None
@@ -326,3 +329,123 @@ def test_prune_takes_a_dropped_message_s_report_out_of_every_queue(store: Store)
     assert store.prune(keep_newest=0) == 1
     assert store.stats().report_queues.get(("default", "shortlink"), 0) == 0
     assert store.pull_reports(("default", "shortlink"), 10, lambda message: True) == []
+
+
+# shared settings: what several processes on one store agree on
+
+
+def test_a_setting_is_swapped_only_from_the_value_it_holds(store: Store) -> None:
+    start = store.settings_version()
+    assert store.setting("s") is None
+    assert store.swap_setting("s", None, '"a"')
+    assert not store.swap_setting("s", None, '"b"'), "set already: a swap from unset fails"
+    assert not store.swap_setting("s", '"b"', '"c"')
+    assert store.swap_setting("s", '"a"', '"c"')
+    assert store.setting("s") == '"c"'
+    moved = store.settings_version()
+    assert moved == start + 2, "each announced swap moves the version once"
+    assert store.swap_setting("quiet", None, "1", announce=False)
+    assert store.settings_version() == moved, "a balance's swap does not make every process reload"
+    assert store.settings() == (moved, {"s": '"c"', "quiet": "1"})
+    assert store.swap_setting("s", '"c"', None)
+    assert store.setting("s") is None
+    store.clear()
+    assert store.settings()[1] == {}
+    assert store.settings_version() > moved, "a clear moves the version on, never back"
+
+
+def test_concurrent_charges_on_one_balance_never_go_wrong(opened: Callable[[], Store]) -> None:
+    """Eight processes (stores opened apart) send at once from one account that can pay for 20."""
+    backends = [backend_on(opened()) for _ in range(8)]
+    first = backends[0]
+    first.accounts.set_balance(account(first), Decimal("0.20"))
+    statuses: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(backends))
+
+    def send_some(backend: Backend) -> None:
+        start.wait()
+        for _ in range(5):
+            (message,) = backend.submit(account(backend), "shortlink", [Submission(to="4179302", text="x")])
+            with lock:
+                statuses.append(message.status.name)
+
+    threads = [threading.Thread(target=send_some, args=(backend,)) for backend in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses.count("REJECTED_NOT_ENOUGH_CREDITS") == 40 - 20
+    assert all(backend.balance(account(backend))[0] == 0 for backend in backends)
+
+
+def test_the_clock_and_faults_set_in_one_process_hold_in_every_other(opened: Callable[[], Store]) -> None:
+    from smsmock.core.shared import SharedSettings
+    from smsmock.server.faults import Faults
+
+    processes = [SharedSettings(opened()) for _ in range(3)]
+    clocks = [Clock(frozen=True) for _ in processes]
+    faults = [Faults(settings) for settings in processes]
+    for clock, settings in zip(clocks, processes, strict=True):
+        clock.share(settings)
+    moment = clocks[0].timestamp()
+    clocks[1].advance(30)
+    faults[2].add({"status": 503, "times": 4})
+    for settings in processes:
+        settings.refresh()
+    assert [clock.timestamp() for clock in clocks] == [moment + 30] * 3
+    taken = [fault.take("POST", "/x", None, None) for _ in range(2) for fault in faults]
+    assert sum(found is not None for found in taken) == 4, "a fault of 4 uses is used 4 times in all"
+    for settings in processes:
+        settings.refresh()
+    assert all(fault.all() == [] for fault in faults)
+
+
+def _exchange_fields(n: int, dialect: str | None, operation: str | None) -> dict[str, Any]:
+    return {
+        "at": datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=n),
+        "dialect": dialect,
+        "operation": operation,
+        "method": "POST",
+        "path": f"/p/{n}",
+        "query": "a=1",
+        "request_headers": {"Content-Type": "application/json"},
+        "request_body": b"\xff not utf-8 \xe2\x82",
+        "status": 200,
+        "response_content_type": "application/json",
+        "response_body": '{"ok": "ü"}'.encode(),
+        "request_violations": [Violation(Severity.ERROR, "/to", "type", "string", "number", "2.1")],
+        "message_ids": (f"m{n}",),
+        "fault": {"id": 1, "status": 503} if n % 4 == 0 else None,
+    }
+
+
+def test_the_journal_keeps_pages_and_bounds_alike_in_every_store(store: Store) -> None:
+    journal = journal_for(store, size=7)
+    kinds = [("shortlink", "send"), ("qikli", "send"), (None, None), ("shortlink", "logs")]
+    recorded = [journal.record(**_exchange_fields(n, *kinds[n % 4])) for n in range(10)]
+    kept = recorded[-7:]
+    assert len(journal) == 7, "the oldest beyond the journal's size go"
+    assert [entry.path for entry in journal.entries()] == [entry.path for entry in kept]
+    stored = journal.entries()[0]
+    assert stored.request_body == kept[0].request_body, "every byte of a body comes back"
+    assert stored.as_dict() == kept[0].as_dict()
+    for dialect, operation in [(None, None), ("shortlink", None), (None, "send"), ("shortlink", "logs")]:
+        wanted = [
+            entry.seq
+            for entry in reversed(kept)
+            if (dialect is None or entry.dialect == dialect)
+            and (operation is None or entry.operation == operation)
+        ]
+        pages = every(
+            lambda cursor, d=dialect, o=operation: journal.page(
+                dialect=d, operation=o, limit=2, before=cursor
+            )
+        )
+        assert [entry.seq for entry in pages] == wanted
+        assert journal.page(dialect=dialect, operation=operation, limit=2).total == len(wanted)
+    assert journal.prune(kept[3].at) == 3
+    assert [entry.seq for entry in journal.entries()] == [entry.seq for entry in kept[3:]]
+    journal.clear()
+    assert len(journal) == 0
+    assert journal.record(**_exchange_fields(99, "qikli", "send")).seq > kept[-1].seq, "numbers go on"

@@ -509,3 +509,45 @@ def test_the_redis_store_behaves_as_the_memory_store(redis_server: RedisServer) 
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+def test_while_redis_is_away_each_dialect_answers_its_documented_server_error() -> None:
+    """unified's 1710 "Internal error", sendsms's 400 "server unable to accept", else a 503 to retry."""
+    from transports import documented_requests, over_wsgi
+    from werkzeug.test import Client
+
+    from smsmock.server.app import DIALECTS, MockApp
+    from smsmock.server.config import MockConfig
+
+    names = [dialect.name for dialect in DIALECTS]
+    with RedisServer() as server:
+        app = MockApp(MockConfig(store=f"{server.url}?prefix=outage:"))
+        client = Client(app)
+        server.stop()
+        for dialect, example in documented_requests(names):
+            body = (example.get("body") or "").encode()
+            answer = over_wsgi(
+                client, example["method"], example["path"], query=example.get("query") or "", body=body
+            )
+            if dialect == "unified":
+                assert (answer.status, answer.body.decode().split("|")[0]) == (200, "1710"), example["id"]
+            elif dialect == "sendsms":
+                # Its numeric reply, or the JSON one the document gives for code 400.
+                assert answer.body in (b"400", b'{"status":false,"error":"Message not accepted"}'), example[
+                    "id"
+                ]
+            else:
+                assert (answer.status, answer.headers["retry-after"]) == (503, "1"), example["id"]
+                assert b"the Redis store" in answer.body
+        server.start()
+        sent = over_wsgi(
+            client,
+            "POST",
+            "/restapi/sms/1/text/single",
+            body=b'{"from": "InfoSMS", "to": "41793026727", "text": "back"}',
+            headers={"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},
+            content_type="application/json",
+        )
+        assert sent.status == 200, "serving resumes when Redis is back"
+        assert app.backend.store.stats().messages == 1, "nothing of the refused requests was stored"
+        app.backend.store.close()  # type: ignore[attr-defined]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from smsmock.contracts.validation import Violation, validate
-from smsmock.core.paging import Page, fill, newest_first
+from smsmock.contracts.validation import Severity, Violation, validate
+from smsmock.core.paging import MAX_LIMIT, Page, every, fill, newest_first
 
 DEFAULT_SIZE = 10_000
 
@@ -216,3 +217,132 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._empty()
+
+
+class EntryStore(Protocol):
+    """What a store keeps for a journal of its own: records of text, by sequence number, newest first."""
+
+    def add_entry(
+        self, at: float, dialect: str | None, operation: str | None, record: str, keep: int | None
+    ) -> int:
+        """Keep one record and return its sequence number; beyond `keep` records, the oldest go."""
+        ...
+
+    def entry_page(
+        self, dialect: str | None, operation: str | None, limit: int | None, before: int | None
+    ) -> Page[tuple[int, str]]: ...
+    def entry_count(self) -> int: ...
+    def clear_entries(self) -> None: ...
+    def prune_entries(self, before: float) -> int: ...
+
+
+class StoredJournal:
+    """The journal kept in a store (SQLite, Redis), so every process on it records into one journal.
+
+    It reads and writes as `Journal` does; each exchange is a JSON record, read back when listed.
+    """
+
+    def __init__(self, store: EntryStore, size: int | None = DEFAULT_SIZE) -> None:
+        if size is not None and size < 1:
+            raise ValueError(f"a journal keeps at least 1 exchange (None: every one), not {size}")
+        self.store = store
+        self.size = size
+
+    def record(self, **fields: Any) -> Exchange:
+        entry = Exchange(seq=0, **fields)
+        entry.seq = self.store.add_entry(
+            entry.at.timestamp(), entry.dialect, entry.operation, encode_exchange(entry), self.size
+        )
+        return entry
+
+    def prune(self, before: datetime) -> int:
+        return self.store.prune_entries(before.timestamp())
+
+    def __len__(self) -> int:
+        return self.store.entry_count()
+
+    def entries(self) -> list[Exchange]:
+        """Every exchange kept, oldest first."""
+        found = list(every(lambda cursor: self.page(limit=MAX_LIMIT, before=cursor)))
+        found.reverse()
+        return found
+
+    def page(
+        self,
+        *,
+        dialect: str | None = None,
+        operation: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
+    ) -> Page[Exchange]:
+        found = self.store.entry_page(dialect, operation, limit, before)
+        items = [decode_exchange(seq, record) for seq, record in found.items]
+        return Page(items, found.total, found.next_cursor)
+
+    def clear(self) -> None:
+        self.store.clear_entries()
+
+
+def journal_for(store: Any, size: int | None) -> Journal | StoredJournal:
+    """The journal a store keeps: in the store when it keeps entries, in this process otherwise."""
+    return StoredJournal(store, size) if hasattr(store, "add_entry") else Journal(size)
+
+
+def encode_exchange(entry: Exchange) -> str:
+    """An exchange as JSON text; bodies keep every byte (undecodable ones as escaped surrogates)."""
+    return json.dumps(
+        {
+            "at": entry.at.isoformat(),
+            "dialect": entry.dialect,
+            "operation": entry.operation,
+            "method": entry.method,
+            "path": entry.path,
+            "query": entry.query,
+            "requestHeaders": entry.request_headers,
+            "requestBody": entry.request_body.decode("utf-8", "surrogateescape"),
+            "status": entry.status,
+            "responseContentType": entry.response_content_type,
+            "responseBody": entry.response_body.decode("utf-8", "surrogateescape"),
+            "requestViolations": [_violation_fields(item) for item in entry.request_violations],
+            "replyOperation": entry.reply_operation,
+            "messageIds": list(entry.message_ids),
+            "fault": entry.fault,
+            "error": entry.error,
+        }
+    )
+
+
+def decode_exchange(seq: int, text: str) -> Exchange:
+    found = json.loads(text)
+    return Exchange(
+        seq=seq,
+        at=datetime.fromisoformat(found["at"]),
+        dialect=found["dialect"],
+        operation=found["operation"],
+        method=found["method"],
+        path=found["path"],
+        query=found["query"],
+        request_headers=found["requestHeaders"],
+        request_body=found["requestBody"].encode("utf-8", "surrogateescape"),
+        status=found["status"],
+        response_content_type=found["responseContentType"],
+        response_body=found["responseBody"].encode("utf-8", "surrogateescape"),
+        request_violations=[
+            Violation(Severity(item["severity"]), *(item[name] for name in _VIOLATION_FIELDS))
+            for item in found["requestViolations"]
+        ],
+        reply_operation=found["replyOperation"],
+        message_ids=tuple(found["messageIds"]),
+        fault=found["fault"],
+        error=found["error"],
+    )
+
+
+_VIOLATION_FIELDS = ("location", "keyword", "expected", "found", "section")
+
+
+def _violation_fields(violation: Violation) -> dict[str, str]:
+    return {
+        "severity": str(violation.severity),
+        **{name: getattr(violation, name) for name in _VIOLATION_FIELDS},
+    }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from smsmock.core.shared import LocalSettings, SharedSettings, decode, swap
 
 DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {
@@ -32,6 +33,7 @@ class Account:
     password: str
     api_key: str | None = None
     balance: Decimal = Decimal("100")
+    """The opening balance; what is left of it is kept by `Accounts`, in the store."""
     currency: str = "EUR"
     price_per_part: Decimal = Decimal("0.01")
     allowed_ips: tuple[IPNetwork, ...] = ()
@@ -39,7 +41,6 @@ class Account:
     denied_ips: tuple[IPNetwork, ...] = ()
     report_url: str | None = None
     """Where delivery reports of dialects without a per-message notify URL are POSTed (unified dlr=1)."""
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def from_mapping(cls, entry: Mapping[str, Any]) -> Account:
@@ -84,18 +85,20 @@ class Account:
             return "not_allowed"
         return None
 
-    def charge(self, amount: Decimal) -> bool:
-        """Take `amount` off the balance if it covers it; False (and nothing taken) if it does not."""
-        with self._lock:
-            if amount > self.balance:
-                return False
-            self.balance -= amount
-            return True
-
-    def refund(self, amount: Decimal) -> None:
-        """Give back what a charge took for a message that was not sent after all."""
-        with self._lock:
-            self.balance += amount
+    def entry(self) -> dict[str, Any]:
+        """The account as a configuration entry (what `from_mapping` reads), its password with it."""
+        return {
+            "name": self.name,
+            "username": self.username,
+            "password": self.password,
+            "api_key": self.api_key,
+            "balance": str(self.balance),
+            "currency": self.currency,
+            "price_per_part": str(self.price_per_part),
+            "allowed_ips": [str(network) for network in self.allowed_ips],
+            "denied_ips": [str(network) for network in self.denied_ips],
+            "report_url": self.report_url,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,20 +144,39 @@ def amount(value: Any, name: str) -> Decimal:
 
 
 class Accounts:
-    """The accounts the mock knows, found by Basic credentials or API key."""
+    """The accounts the mock knows, found by Basic credentials or API key, and their balances.
 
-    def __init__(self, entries: Iterable[Mapping[str, Any]] = DEFAULT_ACCOUNTS) -> None:
-        self._lock = threading.Lock()
-        self._by_name: dict[str, Account] = {}
-        for entry in entries:
-            self.put(Account.from_mapping(entry))
+    The configured accounts are the base; accounts added over the control API and every balance are
+    shared settings of the store, so each process on it knows them and charges one balance.
+    """
+
+    def __init__(
+        self, entries: Iterable[Mapping[str, Any]] = DEFAULT_ACCOUNTS, settings: SharedSettings | None = None
+    ) -> None:
+        self._settings = settings or SharedSettings(LocalSettings())
+        self._base = [Account.from_mapping(entry) for entry in entries]
+        self._by_name = _by_name(self._base, [])
+        self._settings.watch(SETTING, self._load)
+
+    def rebase(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Start again from these configured accounts (a reset to another configuration)."""
+        self._base = [Account.from_mapping(entry) for entry in entries]
+        self._by_name = _by_name(self._base, [])
 
     def put(self, account: Account) -> None:
-        with self._lock:
-            for other in self._by_name.values():
-                if other.name != account.name and other.username == account.username:
-                    raise ValueError(f"username {account.username!r} already belongs to {other.name!r}")
-            self._by_name[account.name] = account
+        """Add an account, or replace the one of that name; its balance starts at the account's."""
+        entry = account.entry()
+
+        def added(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+            kept = [other for other in entries or () if other["name"] != account.name]
+            _by_name(self._base, [Account.from_mapping(other) for other in [*kept, entry]])  # clashes raise
+            return [*kept, entry]
+
+        self._settings.change(SETTING, added)
+        self.set_balance(account, account.balance)
+
+    def _load(self, entries: list[dict[str, Any]] | None) -> None:
+        self._by_name = _by_name(self._base, [Account.from_mapping(entry) for entry in entries or ()])
 
     def get(self, name: str) -> Account | None:
         return self._by_name.get(name)
@@ -173,3 +195,58 @@ class Accounts:
             if account.api_key is not None and account.api_key == api_key:
                 return account
         return None
+
+    # balances
+
+    def balance(self, account: Account) -> Decimal:
+        stored = self._settings.store.setting(_balance_setting(account))
+        return account.balance if stored is None else Decimal(decode(stored))
+
+    def charge(self, account: Account, price: Decimal) -> bool:
+        """Take `price` off the balance if it covers it; False (and nothing taken) if it does not."""
+        covered = True
+
+        def charged(stored: str | None) -> str | None:
+            nonlocal covered
+            left = account.balance if stored is None else Decimal(stored)
+            covered = price <= left
+            return str(left - price) if covered else stored
+
+        swap(self._settings.store, _balance_setting(account), charged, announce=False)
+        return covered
+
+    def refund(self, account: Account, price: Decimal) -> None:
+        """Give back what a charge took for a message that was not sent after all."""
+        swap(
+            self._settings.store,
+            _balance_setting(account),
+            lambda stored: str((account.balance if stored is None else Decimal(stored)) + price),
+            announce=False,
+        )
+
+    def set_balance(self, account: Account, balance: Decimal) -> None:
+        swap(self._settings.store, _balance_setting(account), lambda stored: str(balance), announce=False)
+
+    def as_dict(self, account: Account) -> dict[str, Any]:
+        """The account as the control API shows it: no password, the balance as it stands."""
+        return {**account.as_dict(), "balance": float(self.balance(account))}
+
+
+SETTING = "accounts"
+"""The accounts added over the control API, among the shared settings."""
+
+
+def _balance_setting(account: Account) -> str:
+    return f"balance:{account.name}"
+
+
+def _by_name(base: list[Account], added: list[Account]) -> dict[str, Account]:
+    """The accounts by name, an added one replacing the configured one of its name; ValueError when
+    two accounts would share a username."""
+    found: dict[str, Account] = {}
+    for account in [*base, *added]:
+        for other in found.values():
+            if other.name != account.name and other.username == account.username:
+                raise ValueError(f"username {account.username!r} already belongs to {other.name!r}")
+        found[account.name] = account
+    return found

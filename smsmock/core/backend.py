@@ -23,6 +23,7 @@ from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submis
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
+from smsmock.core.shared import SharedSettings
 from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
@@ -98,9 +99,9 @@ class Backend:
         store: Store | None = None,
     ) -> None:
         self.clock = clock or Clock()
-        self.accounts = accounts or Accounts()
-        self.rules = rules or OutcomeRules.default_rules()
         self.store: Store = store or MemoryStore()
+        self.accounts = accounts or Accounts(settings=SharedSettings(self.store))
+        self.rules = rules or OutcomeRules.default_rules()
         self.notifier: Notifier | None = None
         self._tick_lock = threading.Lock()
         self._words = vocabulary()
@@ -166,7 +167,7 @@ class Backend:
         message.options["client_id"] = False
         if message.status.final:
             return  # refused already for another reason, and charged nothing
-        account.refund(message.price)  # it is not sent
+        self.accounts.refund(account, message.price)  # it is not sent
         words, at = self._words, message.submitted_at
         lifecycle.move(message, words.status("REJECTED_DUPLICATE_MESSAGE_ID"), words.error(NO_ERROR), at)
         message.sent_at = at
@@ -250,7 +251,7 @@ class Backend:
             client_ref=submission.client_ref,
         )
         message.history.append(StatusChange(now, message.status, message.error))
-        if rejection is None and not account.charge(message.price):
+        if rejection is None and not self.accounts.charge(account, message.price):
             rejection = "REJECTED_NOT_ENOUGH_CREDITS"
         if rejection is not None:
             # A rule's own rejection keeps the rule's error; the mock's checks carry none.
@@ -428,7 +429,7 @@ class Backend:
         return message
 
     def balance(self, account: Account) -> tuple[Decimal, str]:
-        return account.balance, account.currency
+        return self.accounts.balance(account), account.currency
 
     # inbound
 

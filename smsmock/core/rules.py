@@ -32,6 +32,10 @@ _RULE_FIELDS = {
 }
 
 
+SETTING = "rules"
+"""The outcome rules loaded over the control API, among the shared settings (smsmock.core.shared)."""
+
+
 class RuleError(ValueError):
     """An outcome rule file that cannot be used, with the rule and field at fault."""
 

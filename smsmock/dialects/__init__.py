@@ -18,6 +18,9 @@ class Dialect(Protocol):
     name: str
     fault_codes: frozenset[int]
     """The dialect's own error codes a fault may answer a request with (empty: none)."""
+    server_error_code: int | None
+    """The code the document gives for a failure on the provider's side, which the mock answers when its
+    store fails; None where the document has none (the mock answers 503 then)."""
 
     def routes(self) -> list[tuple[str, tuple[str, ...], str]]:
         """(path, methods, operation) for every documented path and accepted erroneous spelling."""

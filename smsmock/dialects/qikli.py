@@ -24,6 +24,7 @@ class Qikli(Shortlink):
     """qikli answers like its family, with the spellings of its own samples."""
 
     name = "qikli"
+    server_error_code: int | None = None
     ok_spelling = "Ok"
     sender_id = family.QIKLI_SENDER_ID
     phone_number = family.QIKLI_PHONE_NUMBER

@@ -60,6 +60,7 @@ class Quicktel:
     """Routes, request decoding and reply rendering of quicktel's XML protocol."""
 
     name = "quicktel"
+    server_error_code: int | None = None
 
     def __init__(self) -> None:
         # "error" is the whole-request error reply, not a request of its own.

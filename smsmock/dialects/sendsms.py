@@ -125,6 +125,8 @@ class Sendsms:
     """Routes, parameter decoding and the numeric/JSON replies of send_sms.php and dlr.php."""
 
     name = "sendsms"
+    # "400: rejected due to missing parameter or server unable to accept the message"
+    server_error_code: int | None = 400
     fault_codes: frozenset[int]
 
     def __init__(self) -> None:

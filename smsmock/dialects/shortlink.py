@@ -50,6 +50,7 @@ class Shortlink:
     """Routes, request decoding and reply rendering of shortlink; qikli reuses most of it."""
 
     name = "shortlink"
+    server_error_code: int | None = None
     default_report_limit = 50
     ok_spelling = "OK"
     sender_id = family.SENDER_ID

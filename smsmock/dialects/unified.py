@@ -43,6 +43,8 @@ class Unified:
     """Routes, request checks and plain-text replies of the unified document."""
 
     name = "unified"
+    # The error table's 1710, "Internal error."
+    server_error_code: int | None = 1710
 
     def __init__(self) -> None:
         tables = code_tables(self.name)

@@ -17,11 +17,13 @@ from werkzeug.wrappers import Request, Response
 
 from smsmock.contracts import jsontext
 from smsmock.contracts.catalog import operations
-from smsmock.contracts.journal import Journal
+from smsmock.contracts.journal import journal_for
 from smsmock.contracts.validation import Violation
 from smsmock.core.accounts import Accounts
 from smsmock.core.backend import Backend, Callback, collecting_message_ids, current_message_ids
 from smsmock.core.clock import Clock
+from smsmock.core.rules import SETTING as RULES_SETTING
+from smsmock.core.shared import SharedSettings
 from smsmock.core.stores import StoreError, open_store
 from smsmock.dialects import Dialect
 from smsmock.dialects.qikli import Qikli
@@ -59,15 +61,21 @@ class MockApp:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
+        store = open_store(self.config.store)
+        self.settings = SharedSettings(store)
+        """The clock, rules, faults and accounts, as every process on the store shares them."""
         self.clock = Clock(self.config.clock_start, frozen=self.config.clock_frozen)
+        self.clock.share(self.settings)
         self.backend = Backend(
             clock=self.clock,
-            accounts=Accounts(self.config.accounts),
+            accounts=Accounts(self.config.accounts, self.settings),
             rules=self.config.rules,
-            store=open_store(self.config.store),
+            store=store,
         )
-        self.journal = Journal(self.config.journal_size)
-        self.faults = Faults()
+        self.settings.watch(RULES_SETTING, self._load_rules)
+        self.journal = journal_for(store, self.config.journal_size)
+        self.faults = Faults(self.settings)
+        self.settings.refresh()  # what other processes on the store (or an earlier run) set
         dialects: list[Dialect] = [kind() for kind in DIALECTS]
         self.dialects = {dialect.name: dialect for dialect in dialects}
         self.webhooks = WebhookSender(self.backend, self._render_callback)
@@ -97,6 +105,10 @@ class MockApp:
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
 
+    def _load_rules(self, added: dict[str, Any] | None) -> None:
+        """The configured outcome rules, extended by the rules loaded over the control API."""
+        self.backend.rules = self.config.rules if added is None else self.config.rules.extended(added)
+
     def _render_callback(self, callback: Callback) -> tuple[str, bytes]:
         return self.dialects[callback.dialect].render_callback(callback)
 
@@ -124,6 +136,7 @@ class MockApp:
     def _tick_loop(self) -> None:
         next_sweep = time.monotonic()
         while not self._stopping.wait(TICK_INTERVAL):
+            self.settings.refresh()
             self.backend.tick()
             if self.access_log is not None:
                 self.access_log.flush()
@@ -197,9 +210,12 @@ class MockApp:
         except StoreError as problem:
             # Fail closed: a store that does not answer gets no guess, and the request no half-done work.
             dialect, operation = self._route_of(request)
-            response = _json(503, {"error": "store unavailable", "message": str(problem)})
-            response.headers["Retry-After"] = "1"
-            return Handled(response, dialect, operation, f"StoreError: {problem}")
+            return Handled(
+                self._store_failed(request, dialect, operation, problem),
+                dialect,
+                operation,
+                f"StoreError: {problem}",
+            )
         except HTTPException as problem:
             # werkzeug's word on the request itself: a body cut short, one too large.
             dialect, operation = self._route_of(request)
@@ -221,12 +237,28 @@ class MockApp:
             self._journal(request, dialect, operation, response, error=name)
             return Handled(response, dialect, operation, name)
 
+    def _store_failed(
+        self, request: Request, dialect: str | None, operation: str | None, problem: StoreError
+    ) -> Response:
+        """The dialect's documented reply to a failure on the provider's side, else a 503 saying why."""
+        code = None if dialect is None else self.dialects[dialect].server_error_code
+        if code is not None and operation is not None:
+            with contextlib.suppress(Exception):  # a request too broken to echo gets the plain 503
+                reply = self.dialects[dialect].fault_reply(operation, request, code)
+                response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+                response.headers.extend(reply.headers)
+                return response
+        response = _json(503, {"error": "store unavailable", "message": str(problem)})
+        response.headers["Retry-After"] = "1"
+        return response
+
     def _route_of(self, request: Request) -> tuple[str | None, str | None]:
         """The dialect and operation a request's path and method name, or (None, None)."""
         return self._routes.get((request.path.rstrip("/"), request.method), (None, None))
 
     def dispatch(self, request: Request) -> Handled:
         """The answer to one request: a dialect's reply, or a Response (control API, faults, errors)."""
+        self.settings.refresh()  # what another process on the store changed: clock, rules, faults
         path, method = request.path.rstrip("/"), request.method
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             return Handled(self._control(request, path[len(CONTROL_PREFIX) + 1 :]), "control", None)

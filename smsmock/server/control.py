@@ -6,16 +6,18 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
 from smsmock.contracts import jsontext
-from smsmock.core.accounts import Account, Accounts, amount
+from smsmock.core.accounts import Account, amount
 from smsmock.core.clock import ClockRangeError, within_range
 from smsmock.core.messages import Message
 from smsmock.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, every
+from smsmock.core.rules import SETTING as RULES_SETTING
 from smsmock.core.rules import RuleError
 from smsmock.core.stores import MessageQuery
 from smsmock.server.metrics import exposition
@@ -318,24 +320,30 @@ class Control:
     # accounts and rules
 
     def accounts(self) -> list[dict[str, Any]]:
-        return [account.as_dict() for account in self.app.backend.accounts.all()]
+        accounts = self.app.backend.accounts
+        return [accounts.as_dict(account) for account in accounts.all()]
 
     def put_account(self, entry: Mapping[str, Any]) -> dict[str, Any]:
         """Add an account, or replace the one of the same name."""
         account = Account.from_mapping(entry)
         self.app.backend.accounts.put(account)
-        return account.as_dict()
+        return self.app.backend.accounts.as_dict(account)
+
+    def balance(self, name: str | None = None) -> Decimal:
+        """What is left of an account's balance (the default account's without a name)."""
+        return self.app.backend.accounts.balance(self.account(name))
 
     def set_balance(self, name: str, balance: Any) -> dict[str, Any]:
         account = self.account(name)
         if balance is None:
             raise ControlError("balance is required")
-        account.balance = amount(balance, "balance")
-        return account.as_dict()
+        self.app.backend.accounts.set_balance(account, amount(balance, "balance"))
+        return self.app.backend.accounts.as_dict(account)
 
     def load_rules(self, rules: Mapping[str, Any]) -> list[dict[str, Any]]:
         try:
-            self.app.backend.rules = self.app.config.rules.extended(rules)
+            self.app.config.rules.extended(rules)  # refused here, before any process takes them in
+            self.app.settings.change(RULES_SETTING, lambda loaded: dict(rules))
         except RuleError as problem:
             raise ControlError(str(problem)) from None
         return self.app.backend.rules.as_list()
@@ -372,9 +380,10 @@ class Control:
         """Back to the configured start state: accounts, rules, clock, messages, journal, faults."""
         config = self.app.config
         backend = self.app.backend
-        backend.reset()
-        backend.accounts = Accounts(config.accounts)
+        backend.reset()  # the store's shared settings go with everything else
+        backend.accounts.rebase(config.accounts)
         backend.rules = config.rules
+        self.app.settings.refresh()
         self.app.clock.reset()
         if config.clock_frozen:
             self.app.clock.freeze()

@@ -8,12 +8,12 @@ did not: nothing is stored or charged, and a retry is a first attempt. A lost re
 
 from __future__ import annotations
 
-import itertools
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from smsmock.core.shared import LocalSettings, SharedSettings
 
 ACTIONS = ("delay", "status", "drop", "malformed", "code")
 MAX_DELAY = 600.0
@@ -64,81 +64,139 @@ class Fault:
 
 
 class Faults:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    """The faults in force, oldest first: a shared setting, so a fault added through one process of a
+    store applies in all, and one of `times` uses is used that many times in all of them together."""
+
+    def __init__(self, settings: SharedSettings | None = None) -> None:
+        self._settings = settings or SharedSettings(LocalSettings())
         self._faults: list[Fault] = []
-        self._ids = itertools.count(1)
+        self._settings.watch(SETTING, self._load)
+
+    def _load(self, state: dict[str, Any] | None) -> None:
+        self._faults = [_fault(entry) for entry in (state or {}).get("faults", ())]
 
     def add(self, spec: Mapping[str, Any]) -> Fault:
-        unknown = set(spec) - {"path", "method", "dialect", "operation", "times", "processed", *ACTIONS}
-        if unknown:
-            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-        if not any(spec.get(action) not in (None, False, 0) for action in ACTIONS):
-            raise ValueError(f"a fault needs one of {', '.join(ACTIONS)}")
-        code = spec.get("code")
-        if code is not None:
-            if isinstance(code, bool) or not isinstance(code, int):
-                raise ValueError("code must be a whole number, one of the dialect's error codes")
-            if not spec.get("dialect"):
-                raise ValueError("a fault with a code needs a dialect: codes differ between dialects")
-        status = spec.get("status")
-        if status is not None and not (
-            isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
-        ):
-            raise ValueError("status must be an HTTP status code (100-599)")
-        delay = spec.get("delay") or 0
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY:
-            raise ValueError(f"delay must be a number of seconds from 0 to {MAX_DELAY:g}")
-        times = spec.get("times")
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-            raise ValueError("times must be a positive whole number (or absent: until cleared)")
-        processed = spec.get("processed")
-        if processed is not None and not isinstance(processed, bool):
-            raise ValueError("processed must be true or false")
-        if processed is None:
-            # A lost reply follows work done; a refusal means none was; a slow server still does it.
-            refused = spec.get("status") is not None or code is not None
-            processed = bool(spec.get("drop") or spec.get("malformed")) or not refused
-        try:
-            path = re.compile(spec["path"]) if spec.get("path") else None
-        except re.error as error:
-            raise ValueError(f"path is not a regular expression: {error}") from error
-        fault = Fault(
-            id=next(self._ids),
-            path=path,
-            method=str(spec["method"]).upper() if spec.get("method") else None,
-            dialect=spec.get("dialect"),
-            operation=spec.get("operation"),
-            delay=float(delay),
-            status=status,
-            drop=bool(spec.get("drop")),
-            malformed=bool(spec.get("malformed")),
-            code=code,
-            remaining=times,
-            processed=processed,
-        )
-        with self._lock:
-            self._faults.append(fault)
+        fault = _checked(spec)
+
+        def added(state: dict[str, Any] | None) -> dict[str, Any]:
+            state = state or {"next": 1, "faults": []}
+            fault.id = state["next"]
+            return {"next": fault.id + 1, "faults": [*state["faults"], fault.as_dict()]}
+
+        self._settings.change(SETTING, added)
         return fault
 
     def take(self, method: str, path: str, dialect: str | None, operation: str | None) -> Fault | None:
         """The first fault matching this request, counted as used once."""
-        if not self._faults:
+        faults = self._faults
+        if not faults:
             return None
-        with self._lock:
-            for fault in self._faults:
+        found = next((fault for fault in faults if fault.matches(method, path, dialect, operation)), None)
+        if found is None or found.remaining is None:
+            return found  # a fault in force until cleared: nothing to count
+        taken: Fault | None = None
+
+        def used(state: dict[str, Any] | None) -> dict[str, Any] | None:
+            # The stored faults, not this process's copy: another process may have used it up.
+            nonlocal taken
+            taken = None
+            entries = list((state or {}).get("faults", ()))
+            for index, entry in enumerate(entries):
+                fault = _fault(entry)
                 if fault.matches(method, path, dialect, operation):
+                    taken = fault
                     if fault.remaining is not None:
                         fault.remaining -= 1
-                        if fault.remaining <= 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
+                        if fault.remaining > 0:
+                            entries[index] = fault.as_dict()
+                        else:
+                            del entries[index]
+                    break
+            return None if state is None else {**state, "faults": entries}
+
+        self._settings.change(SETTING, used)
+        return taken
 
     def all(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
+        return list(self._faults)
 
     def clear(self, fault_id: int | None = None) -> None:
-        with self._lock:
-            self._faults = [fault for fault in self._faults if fault_id is not None and fault.id != fault_id]
+        def cleared(state: dict[str, Any] | None) -> dict[str, Any] | None:
+            if state is None:
+                return None
+            kept = [entry for entry in state["faults"] if fault_id is not None and entry["id"] != fault_id]
+            return {**state, "faults": kept}
+
+        self._settings.change(SETTING, cleared)
+
+
+SETTING = "faults"
+"""The faults' name among the shared settings: the next fault id, and each fault as the API lists it."""
+
+
+def _fault(entry: Mapping[str, Any]) -> Fault:
+    return Fault(
+        id=entry["id"],
+        path=None if entry["path"] is None else re.compile(entry["path"]),
+        method=entry["method"],
+        dialect=entry["dialect"],
+        operation=entry["operation"],
+        delay=entry["delay"],
+        status=entry["status"],
+        drop=entry["drop"],
+        malformed=entry["malformed"],
+        code=entry["code"],
+        remaining=entry["remaining"],
+        processed=entry["processed"],
+    )
+
+
+def _checked(spec: Mapping[str, Any]) -> Fault:
+    """The fault a control request describes (its id given when it is added); ValueError saying why not."""
+    unknown = set(spec) - {"path", "method", "dialect", "operation", "times", "processed", *ACTIONS}
+    if unknown:
+        raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+    if not any(spec.get(action) not in (None, False, 0) for action in ACTIONS):
+        raise ValueError(f"a fault needs one of {', '.join(ACTIONS)}")
+    code = spec.get("code")
+    if code is not None:
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise ValueError("code must be a whole number, one of the dialect's error codes")
+        if not spec.get("dialect"):
+            raise ValueError("a fault with a code needs a dialect: codes differ between dialects")
+    status = spec.get("status")
+    if status is not None and not (
+        isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599
+    ):
+        raise ValueError("status must be an HTTP status code (100-599)")
+    delay = spec.get("delay") or 0
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY:
+        raise ValueError(f"delay must be a number of seconds from 0 to {MAX_DELAY:g}")
+    times = spec.get("times")
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+        raise ValueError("times must be a positive whole number (or absent: until cleared)")
+    processed = spec.get("processed")
+    if processed is not None and not isinstance(processed, bool):
+        raise ValueError("processed must be true or false")
+    if processed is None:
+        # A lost reply follows work done; a refusal means none was; a slow server still does it.
+        refused = spec.get("status") is not None or code is not None
+        processed = bool(spec.get("drop") or spec.get("malformed")) or not refused
+    try:
+        path = re.compile(spec["path"]) if spec.get("path") else None
+    except re.error as error:
+        raise ValueError(f"path is not a regular expression: {error}") from error
+    return Fault(
+        id=0,
+        path=path,
+        method=str(spec["method"]).upper() if spec.get("method") else None,
+        dialect=spec.get("dialect"),
+        operation=spec.get("operation"),
+        delay=float(delay),
+        status=status,
+        drop=bool(spec.get("drop")),
+        malformed=bool(spec.get("malformed")),
+        code=code,
+        remaining=times,
+        processed=processed,
+    )

@@ -14,24 +14,27 @@ from typing import Any
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page, fill, newest_first
 from smsmock.core.rules import normalise_number
+from smsmock.core.shared import LocalSettings
 from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats
 from smsmock.core.vocabulary import Status
 
 
-class MemoryStore:
-    """The in-memory store: one lock around plain containers.
+class MemoryStore(LocalSettings):
+    """The in-memory store: one lock around plain containers, and the settings of one process.
 
     The lock is held only for container operations, so read-once pulls are atomic: a report leaves
     its queue in the same critical section that hands it out, and no two pulls can both get it.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._next_position = 0
         self.clear()
 
     def clear(self) -> None:
+        self.clear_settings()
         with self._lock:
             self._messages: dict[str, Message] = {}
             # Positions go on from where they were, so a cursor given before a clear finds nothing new.

@@ -17,7 +17,13 @@ Keys, after the prefix:
   `report-queues`, `inbound-queues` their names; `inbound` every inbound message;
 - `attempts` (attempt number -> attempt) and `attempts-of:{subject}`, `attempt-failures`;
 - `keys` every key named after a value (an index, a queue, a reference), so `clear` finds them;
-- `seq`, `event-seq`, `attempt-seq` the counters, which `clear` keeps: cursors never come back.
+- `journal` (every entry by sequence number), `journal-at` (by moment), `journal-records` and
+  `journal-keys` (each entry's record and its index keys), and the indexes `j:d:{dialect}`,
+  `j:o:{operation}` and `j:p:{[dialect, operation]}`, sorted sets whose score is the sequence number;
+- `settings` the shared settings (name -> JSON text) and `settings-version`, moved by each announced
+  change and by `clear`;
+- `seq`, `event-seq`, `attempt-seq`, `journal-seq` and `settings-version`, the counters, which `clear`
+  keeps: cursors never come back, and no process takes an old settings version for a new one.
 """
 
 from __future__ import annotations
@@ -379,7 +385,99 @@ end
 unlink(redis.call("ZRANGE", p .. "ids", 0, -1), "m:")
 unlink(redis.call("SMEMBERS", p .. "keys"), "")
 unlink({"ids", "submitted", "counts", "events", "event-data", "inbound", "attempts", "attempt-failures",
-  "report-queues", "inbound-queues", "keys"}, "")
+  "report-queues", "inbound-queues", "keys", "settings", "journal", "journal-at", "journal-records",
+  "journal-keys"}, "")
+redis.call("INCR", p .. "settings-version")
+"""
+
+# Helpers of the journal's scripts: an entry leaves every index it is in.
+_LUA_JOURNAL = (
+    _LUA_COMMON
+    + """
+local function drop_entries(seqs)
+  for _, seq in ipairs(seqs) do
+    local keys = redis.call("HGET", p .. "journal-keys", seq)
+    if keys then
+      for key in string.gmatch(keys, "[^\\n]+") do unindex(key, seq) end
+    end
+    redis.call("HDEL", p .. "journal-records", seq)
+    redis.call("HDEL", p .. "journal-keys", seq)
+    redis.call("ZREM", p .. "journal", seq)
+    redis.call("ZREM", p .. "journal-at", seq)
+  end
+  return #seqs
+end
+"""
+)
+
+# ARGV: prefix, moment, dialect key, operation key, pair key, record, how many to keep ("" for all).
+_ADD_ENTRY = (
+    _LUA_JOURNAL
+    + """
+local seq = redis.call("INCR", p .. "journal-seq")
+redis.call("HSET", p .. "journal-records", seq, ARGV[6])
+redis.call("HSET", p .. "journal-keys", seq, ARGV[3] .. "\\n" .. ARGV[4] .. "\\n" .. ARGV[5])
+redis.call("ZADD", p .. "journal", seq, seq)
+redis.call("ZADD", p .. "journal-at", ARGV[2], seq)
+for i = 3, 5 do index(ARGV[i], seq, seq) end
+if ARGV[7] ~= "" then
+  local excess = redis.call("ZCARD", p .. "journal") - tonumber(ARGV[7])
+  if excess > 0 then drop_entries(redis.call("ZRANGE", p .. "journal", 0, excess - 1)) end
+end
+return seq
+"""
+)
+
+# ARGV: prefix, index key, cursor ("" for the newest), how many (one more than a page holds).
+_ENTRY_PAGE = """
+local p = ARGV[1]
+local key = p .. ARGV[2]
+local top = ARGV[3] == "" and "+inf" or "(" .. ARGV[3]
+local seqs = redis.call("ZREVRANGEBYSCORE", key, top, "-inf", "LIMIT", 0, tonumber(ARGV[4]))
+local found = {redis.call("ZCARD", key)}
+for _, seq in ipairs(seqs) do
+  found[#found + 1] = seq
+  found[#found + 1] = redis.call("HGET", p .. "journal-records", seq)
+end
+return found
+"""
+
+# ARGV: prefix, bound ("" drops every entry), batch. Drops up to a batch of entries older than the bound.
+_DROP_ENTRIES = (
+    _LUA_JOURNAL
+    + """
+local top = ARGV[2] == "" and "+inf" or "(" .. ARGV[2]
+local seqs = redis.call("ZRANGEBYSCORE", p .. "journal-at", "-inf", top, "LIMIT", 0, tonumber(ARGV[3]))
+return drop_entries(seqs)
+"""
+)
+
+# ARGV: prefix. The settings version and every setting, flat: version, name, value, name, value...
+_SETTINGS = """
+local p = ARGV[1]
+local found = {tonumber(redis.call("GET", p .. "settings-version") or "0")}
+for _, item in ipairs(redis.call("HGETALL", p .. "settings")) do found[#found + 1] = item end
+return found
+"""
+
+# ARGV: prefix, name, expected ("" flag first: "1" + text, or "0" for unset), new value (same form),
+# announce ("1" moves the version). 1 when the setting held what was expected and was changed.
+_SWAP_SETTING = """
+local p, name = ARGV[1], ARGV[2]
+local current = redis.call("HGET", p .. "settings", name)
+local expected = ARGV[3]
+if expected == "0" then
+  if current then return 0 end
+elseif current ~= string.sub(expected, 2) then
+  return 0
+end
+if ARGV[4] == "0" then
+  redis.call("HDEL", p .. "settings", name)
+else
+  redis.call("HSET", p .. "settings", name, string.sub(ARGV[4], 2))
+end
+if ARGV[5] == "1" then redis.call("INCR", p .. "settings-version") end
+return 1
 """
 
 # ARGV: prefix, submitted-before bound ("" for none), how many to keep ("" for none), batch.
@@ -499,6 +597,11 @@ class RedisStore:
                 "clear": _CLEAR,
                 "prune": _PRUNE,
                 "prune_inbound": _PRUNE_INBOUND,
+                "settings": _SETTINGS,
+                "add_entry": _ADD_ENTRY,
+                "entry_page": _ENTRY_PAGE,
+                "drop_entries": _DROP_ENTRIES,
+                "swap_setting": _SWAP_SETTING,
             }.items()
         }
 
@@ -727,6 +830,80 @@ class RedisStore:
         """Forgets everything; the sequence numbers go on, so an old cursor finds nothing newer."""
         self._run("clear")
 
+    # the request journal
+
+    @_guarded(retry=False)
+    def add_entry(
+        self, at: float, dialect: str | None, operation: str | None, record: str, keep: int | None
+    ) -> int:
+        keys = _entry_keys(dialect, operation)
+        return int(self._run("add_entry", repr(at), *keys, record, "" if keep is None else str(keep)))
+
+    @_guarded(retry=True)
+    def entry_page(
+        self, dialect: str | None, operation: str | None, limit: int | None, before: int | None
+    ) -> Page[tuple[int, str]]:
+        dialect_key, operation_key, pair_key = _entry_keys(dialect, operation)
+        key = (
+            pair_key
+            if dialect and operation
+            else dialect_key
+            if dialect
+            else operation_key
+            if operation
+            else "journal"
+        )
+        wanted = -1 if limit is None else limit + 1
+        total, *flat = self._run("entry_page", key, "" if before is None else str(before), wanted)
+        rows = [(int(seq), record) for seq, record in zip(flat[::2], flat[1::2], strict=True)]
+        cursor = None
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            cursor = rows[-1][0]
+        return Page(rows, int(total), cursor)
+
+    @_guarded(retry=True)
+    def entry_count(self) -> int:
+        return int(self.client.zcard(self.prefix + "journal"))
+
+    @_guarded(retry=False)
+    def clear_entries(self) -> None:
+        while int(self._run("drop_entries", "", PRUNE_BATCH)) == PRUNE_BATCH:
+            pass
+
+    @_guarded(retry=False)
+    def prune_entries(self, before: float) -> int:
+        dropped = 0
+        while True:
+            batch = int(self._run("drop_entries", repr(before), PRUNE_BATCH))
+            dropped += batch
+            if batch < PRUNE_BATCH:
+                return dropped
+
+    # shared settings
+
+    @_guarded(retry=True)
+    def settings_version(self) -> int:
+        return int(self.client.get(self.prefix + "settings-version") or 0)
+
+    @_guarded(retry=True)
+    def settings(self) -> tuple[int, dict[str, str]]:
+        version, *flat = self._run("settings")
+        return int(version), dict(zip(flat[::2], flat[1::2], strict=True))
+
+    @_guarded(retry=True)
+    def setting(self, name: str) -> str | None:
+        found: str | None = self.client.hget(self.prefix + "settings", name)
+        return found
+
+    @_guarded(retry=False)
+    def swap_setting(
+        self, name: str, expected: str | None, value: str | None, *, announce: bool = True
+    ) -> bool:
+        return bool(
+            self._run("swap_setting", name, _optional(expected), _optional(value), "1" if announce else "0")
+        )
+
     @_guarded(retry=False)
     def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
         """Drops messages submitted before a moment or beyond the newest `keep_newest`; how many went.
@@ -759,6 +936,20 @@ class RedisStore:
             webhook_attempts=int(attempts),
             webhook_failures=int(failures),
         )
+
+
+def _entry_keys(dialect: str | None, operation: str | None) -> tuple[str, str, str]:
+    """The journal's index keys for an entry of this dialect and operation (either may be None)."""
+    return (
+        "j:d:" + json.dumps(dialect),
+        "j:o:" + json.dumps(operation),
+        "j:p:" + json.dumps([dialect, operation]),
+    )
+
+
+def _optional(text: str | None) -> str:
+    """A text that may be None, as a script argument: "0" for None, else "1" and the text."""
+    return "0" if text is None else "1" + text
 
 
 def _message_fields(message: Message) -> list[str]:

@@ -375,10 +375,99 @@ class SqliteStore:
     # what it holds
 
     def clear(self) -> None:
-        """Empty every table; sequence numbers go on growing (AUTOINCREMENT), as cursors need."""
+        """Empty every table; sequence numbers go on growing (AUTOINCREMENT), as cursors need, and so
+        does the settings version."""
+        tables = (
+            "messages",
+            "message_counts",
+            "events",
+            "reports",
+            "inbound",
+            "queues",
+            "attempts",
+            "settings",
+        )
         with self._transaction() as db:
-            for table in ("messages", "message_counts", "events", "reports", "inbound", "queues", "attempts"):
+            for table in tables:
                 db.execute(f"DELETE FROM {table}")
+            db.execute("UPDATE settings_version SET version = version + 1")
+
+    # the request journal
+
+    def add_entry(
+        self, at: float, dialect: str | None, operation: str | None, record: str, keep: int | None
+    ) -> int:
+        with self._transaction() as db:
+            (seq,) = db.execute(
+                "INSERT INTO journal (at, dialect, operation, record) VALUES (?, ?, ?, ?) RETURNING seq",
+                (at, dialect, operation, record),
+            ).fetchone()
+            if keep is not None:
+                # Sequence numbers are consecutive from the oldest kept (only the oldest ever go).
+                db.execute("DELETE FROM journal WHERE seq <= ?", (seq - keep,))
+        return int(seq)
+
+    def entry_page(
+        self, dialect: str | None, operation: str | None, limit: int | None, before: int | None
+    ) -> Page[tuple[int, str]]:
+        where = "(?1 IS NULL OR dialect = ?1) AND (?2 IS NULL OR operation = ?2)"
+        with self._transaction("DEFERRED") as db:
+            total = db.execute(
+                f"SELECT count(*) FROM journal WHERE {where}", (dialect, operation)
+            ).fetchone()[0]
+            rows = db.execute(
+                f"SELECT seq, record FROM journal WHERE {where} AND (?3 IS NULL OR seq < ?3)"
+                " ORDER BY seq DESC LIMIT ?4",
+                (dialect, operation, before, -1 if limit is None else limit + 1),
+            ).fetchall()
+        cursor = None
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            cursor = rows[-1][0]
+        return Page([(int(seq), record) for seq, record in rows], total, cursor)
+
+    def entry_count(self) -> int:
+        with self._connection() as db:
+            return int(db.execute("SELECT count(*) FROM journal").fetchone()[0])
+
+    def clear_entries(self) -> None:
+        with self._connection() as db:
+            db.execute("DELETE FROM journal")
+
+    def prune_entries(self, before: float) -> int:
+        with self._connection() as db:
+            return db.execute("DELETE FROM journal WHERE at < ?", (before,)).rowcount
+
+    # shared settings
+
+    def settings_version(self) -> int:
+        with self._connection() as db:
+            return int(db.execute("SELECT version FROM settings_version").fetchone()[0])
+
+    def settings(self) -> tuple[int, dict[str, str]]:
+        with self._transaction("DEFERRED") as db:
+            version = int(db.execute("SELECT version FROM settings_version").fetchone()[0])
+            return version, dict(db.execute("SELECT name, value FROM settings").fetchall())
+
+    def setting(self, name: str) -> str | None:
+        with self._connection() as db:
+            row = db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def swap_setting(
+        self, name: str, expected: str | None, value: str | None, *, announce: bool = True
+    ) -> bool:
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+            if (None if row is None else row[0]) != expected:
+                return False
+            if value is None:
+                db.execute("DELETE FROM settings WHERE name = ?", (name,))
+            else:
+                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (name, value))
+            if announce:
+                db.execute("UPDATE settings_version SET version = version + 1")
+        return True
 
     def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
         """Drop the messages submitted before a moment or beyond the newest `keep_newest`, with their
