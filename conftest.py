@@ -1,5 +1,12 @@
 """Repo-level pytest setup for smsmock's own tests."""
 
+import itertools
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 from hypothesis import HealthCheck, settings
 
 # CI machines are small and shared: no per-example deadline, and a fixed seed
@@ -10,3 +17,41 @@ settings.load_profile("ci")
 
 # `pytester` runs the pytest plugin's own tests in throwaway projects.
 pytest_plugins = ["pytester"]
+
+
+STORES = ("memory", "sqlite", "redis")
+
+
+@pytest.fixture(scope="session")
+def redis_for_tests() -> Iterator[Any]:
+    """One real redis-server for the tests that run on every store (each test gets its own prefix)."""
+    from redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(params=STORES)
+def every_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once per store: each mock or backend it makes without naming a store gets a fresh
+    store of that kind, so the same behaviour tests cover memory, SQLite and Redis."""
+    import smsmock.core.backend
+    import smsmock.server.app
+
+    kind = request.param
+    if kind == "memory":
+        return kind
+    server = request.getfixturevalue("redis_for_tests") if kind == "redis" else None
+    opened = itertools.count()
+
+    def fresh() -> str:
+        if server is None:
+            return f"sqlite:{tmp_path / f'store-{next(opened)}.db'}"
+        return f"{server.url}?prefix=test-{uuid.uuid4().hex}:"
+
+    real = smsmock.server.app.open_store
+    monkeypatch.setattr(
+        smsmock.server.app, "open_store", lambda url: real(fresh() if url in (None, "", "memory") else url)
+    )
+    monkeypatch.setattr(smsmock.core.backend, "MemoryStore", lambda: real(fresh()))
+    return kind

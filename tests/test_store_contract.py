@@ -449,3 +449,36 @@ def test_the_journal_keeps_pages_and_bounds_alike_in_every_store(store: Store) -
     journal.clear()
     assert len(journal) == 0
     assert journal.record(**_exchange_fields(99, "qikli", "send")).seq > kept[-1].seq, "numbers go on"
+
+
+class _Stopped(Exception):
+    """Stands in for a process killed in the middle of a step."""
+
+
+def test_a_step_cut_short_by_a_stopped_process_is_caught_up(
+    opened: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = backend_on(opened())
+    (message_id,) = send(first, "41793026727")
+
+    def stopped(message: object) -> None:
+        raise _Stopped
+
+    # The send step stores its follow-ups, then the process stops before the message is saved.
+    with monkeypatch.context() as patched:
+        patched.setattr(first.store, "update_message", stopped)
+        first.tick()
+    restarted = backend_on(opened())
+    restarted.clock.advance(5)
+    restarted.tick()
+    message = restarted.store.message(message_id)
+    assert message is not None
+    assert [change.status.name for change in message.history] == [
+        "MESSAGE_ACCEPTED",
+        "PENDING_ENROUTE",
+        "DELIVERED_TO_HANDSET",
+    ]
+    assert message.sent_at is not None
+    assert [report.id for report in restarted.pull_reports(account(restarted), "shortlink", limit=5)] == [
+        message_id
+    ]

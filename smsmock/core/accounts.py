@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -202,18 +202,22 @@ class Accounts:
         stored = self._settings.store.setting(_balance_setting(account))
         return account.balance if stored is None else Decimal(decode(stored))
 
-    def charge(self, account: Account, price: Decimal) -> bool:
-        """Take `price` off the balance if it covers it; False (and nothing taken) if it does not."""
-        covered = True
+    def charge_each(self, account: Account, prices: Sequence[Decimal]) -> list[bool]:
+        """Charge each price in turn while the balance covers it, in one change of the balance; for
+        each, whether it was charged (one the balance did not cover takes nothing)."""
+        charged: list[bool] = []
 
-        def charged(stored: str | None) -> str | None:
-            nonlocal covered
+        def charge(stored: str | None) -> str | None:
+            charged.clear()
             left = account.balance if stored is None else Decimal(stored)
-            covered = price <= left
-            return str(left - price) if covered else stored
+            for price in prices:
+                charged.append(price <= left)
+                left -= price if charged[-1] else 0
+            return str(left) if any(charged) else stored
 
-        swap(self._settings.store, _balance_setting(account), charged, announce=False)
-        return covered
+        if prices:
+            swap(self._settings.store, _balance_setting(account), charge, announce=False)
+        return charged
 
     def refund(self, account: Account, price: Decimal) -> None:
         """Give back what a charge took for a message that was not sent after all."""

@@ -6,6 +6,7 @@ sees HTTP. Every state change goes through the store, every moment comes from th
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -24,11 +25,13 @@ from smsmock.core.messages import InboundMessage, Message, StatusChange, Webhook
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
 from smsmock.core.shared import SharedSettings
-from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store
+from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store, StoreError
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
 from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
 from smsmock.encoding.transliteration import transliterate
+
+_log = logging.getLogger("smsmock")
 
 MAX_VALIDITY_MINUTES = 48 * 60
 LOG_WINDOW = timedelta(hours=48)
@@ -130,6 +133,7 @@ class Backend:
         for submission in submissions:
             message = self._new_message(account, dialect, submission, profiles, now, seen_ids, new_id)
             messages.append(message)
+        self._charge(account, messages, now)
         self._store_new(account, messages)
         collected = _sent_by_request.get()
         if collected is not None:
@@ -251,14 +255,25 @@ class Backend:
             client_ref=submission.client_ref,
         )
         message.history.append(StatusChange(now, message.status, message.error))
-        if rejection is None and not self.accounts.charge(account, message.price):
-            rejection = "REJECTED_NOT_ENOUGH_CREDITS"
         if rejection is not None:
             # A rule's own rejection keeps the rule's error; the mock's checks carry none.
             error = outcome.error if rejection == outcome.status.name else self._words.error(NO_ERROR)
             message.sent_at = now
             lifecycle.move(message, self._words.status(rejection), error, now)
         return message
+
+    def _charge(self, account: Account, messages: list[Message], now: datetime) -> None:
+        """Charge the send's messages that were not refused, in order, in one change of the balance; a
+        message the balance no longer covers is refused."""
+        unpaid = [message for message in messages if not message.status.final]
+        covered = self.accounts.charge_each(account, [message.price for message in unpaid])
+        for message, paid in zip(unpaid, covered, strict=True):
+            if not paid:
+                message.sent_at = now
+                words = self._words
+                lifecycle.move(
+                    message, words.status("REJECTED_NOT_ENOUGH_CREDITS"), words.error(NO_ERROR), now
+                )
 
     # the lifecycle, driven by the clock
 
@@ -276,7 +291,13 @@ class Backend:
         with self._tick_lock:
             while due := self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE):
                 for event in due:
-                    self._run(event.kind, event.subject, event.data, event.due)
+                    try:
+                        self._run(event.kind, event.subject, event.data, event.due)
+                    except StoreError:
+                        raise  # the store is away: the request that ticked says so
+                    except Exception:
+                        # A bug in one message's step must not stop every other message's lifecycle.
+                        _log.exception("smsmock: the %s step of %s failed", event.kind, event.subject)
                 ran += len(due)
         return ran
 
@@ -290,17 +311,22 @@ class Backend:
         if message is None or message.status.final:
             return
         words = self._words
+        # A step's follow-ups are stored before the message: a process stopped in between leaves a
+        # message one step behind its events, which the next step catches up with, never the reverse.
         if kind == "send":
             message.sent_at = at
             assert message.outcome is not None
-            # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
-            if message.outcome.status.group_name != "ACCEPTED":
-                lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
-                self.store.schedule(due + message.outcome.after, "finish", message.id)
             if message.expires_at is not None:
                 self.store.schedule(message.expires_at.timestamp(), "expire", message.id)
+            # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
+            if message.outcome.status.group_name != "ACCEPTED":
+                self.store.schedule(due + message.outcome.after, "finish", message.id)
+                lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
         elif kind == "finish":
             assert message.outcome is not None
+            if message.status.group_name == "ACCEPTED":  # its send step was cut short
+                message.sent_at = message.sent_at or at
+                lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
             if message.outcome.status.name != message.status.name:
                 lifecycle.move(message, message.outcome.status, message.outcome.error, at)
         elif kind == "expire":

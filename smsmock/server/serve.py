@@ -9,9 +9,12 @@ worker starts with everything loaded.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import gc
 import ipaddress
+import os
+import signal
 import socket
 import sys
 import time
@@ -137,6 +140,22 @@ class _OwnSocketServer(MPServer):
         self._sso = self._listener
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process gets when its parent ends (Linux)."""
+
+
+def _end_with_parent() -> None:
+    """The worker ends with the server process, even when that is killed outright (SIGKILL): a worker
+    left behind would keep the port and the store, answering as a mock nobody runs."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: the worker ends when the server stops it, as granian arranges
+    if os.getppid() == 1:  # the server ended before the worker could ask
+        os._exit(1)
+
+
 def serve(
     config: MockConfig,
     host: str = "127.0.0.1",
@@ -156,6 +175,7 @@ def serve(
 
     def load() -> MockApp:
         # Runs in the worker, after the fork: threads must start here, not in the parent.
+        _end_with_parent()
         app.start_background()
         # The tables and schemas loaded so far live as long as the server: frozen, the collector stops
         # walking them. A request makes a few hundred objects, most freed at once by reference
