@@ -25,7 +25,7 @@ from smsmock.core.messages import InboundMessage, Message, StatusChange, Webhook
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
 from smsmock.core.shared import SharedSettings
-from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store, StoreError
+from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Store, StoreError
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import ACCEPTED, NO_ERROR, vocabulary
 from smsmock.encoding import Encoding, TooManyParts, dialect_profiles, measure
@@ -125,6 +125,16 @@ class Backend:
         another form (quicktel's decimal push_id) pass their own.
         """
         self.tick()
+        with self.store.atomic():  # the whole send is stored, and charged, or none of it
+            return self._submit(account, dialect, submissions, new_id)
+
+    def _submit(
+        self,
+        account: Account,
+        dialect: str,
+        submissions: Sequence[Submission],
+        new_id: Callable[[], str] | None,
+    ) -> list[Message]:
         stamp = self.clock.timestamp()
         now = datetime.fromtimestamp(stamp, timezone.utc)
         profiles = dialect_profiles(dialect)
@@ -289,17 +299,24 @@ class Backend:
         # Popping under the tick lock runs events in due order even when requests tick concurrently,
         # and looping runs what the events themselves make due (a send's finish after 0 s, a callback).
         with self._tick_lock:
-            while due := self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE):
-                for event in due:
-                    try:
-                        self._run(event.kind, event.subject, event.data, event.due)
-                    except StoreError:
-                        raise  # the store is away: the request that ticked says so
-                    except Exception:
-                        # A bug in one message's step must not stop every other message's lifecycle.
-                        _log.exception("smsmock: the %s step of %s failed", event.kind, event.subject)
+            while True:
+                with self.store.atomic():  # the events popped run whole, or stay due
+                    due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE)
+                    self._run_all(due)
                 ran += len(due)
-        return ran
+                upcoming = self.store.next_due()
+                if not due or upcoming is None or upcoming > self.clock.timestamp() + DUE_TOLERANCE:
+                    return ran
+
+    def _run_all(self, due: list[Event]) -> None:
+        for event in due:
+            try:
+                self._run(event.kind, event.subject, event.data, event.due)
+            except StoreError:
+                raise  # the store is away: the request that ticked says so
+            except Exception:
+                # A bug in one message's step must not stop every other message's lifecycle.
+                _log.exception("smsmock: the %s step of %s failed", event.kind, event.subject)
 
     def _run(self, kind: str, subject: str, data: dict[str, Any], due: float) -> None:
         at = datetime.fromtimestamp(due, timezone.utc)

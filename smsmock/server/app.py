@@ -285,23 +285,27 @@ class MockApp:
         dialect = self.dialects[dialect_name]
         fault = self.faults.take(method, request.path, dialect_name, operation)
         if fault is None:
-            reply, violations = dialect.handle(operation, request, self.backend)
-            self._journal(request, dialect_name, operation, reply, violations=violations)
+            # A request's work and its journal entry are stored together: one commit where the store
+            # has transactions (SQLite), and nothing of it when the store fails half way.
+            with self.backend.store.atomic():
+                reply, violations = dialect.handle(operation, request, self.backend)
+                self._journal(request, dialect_name, operation, reply, violations=violations)
             return Handled(reply, dialect_name, reply.request_operation or operation)
         if fault.delay:
-            self.pause(fault.delay)  # the fault asked for a slow server
-        violations = []
-        if fault.processed:
-            reply, violations = dialect.handle(operation, request, self.backend)
-        if fault.code is not None:
-            reply = dialect.fault_reply(operation, request, fault.code)
-        elif not fault.processed:
-            reply = _refusal(fault.status or 503)
-        answer = _faulted(reply, fault, request)
-        operation = reply.request_operation or operation
-        self._journal(
-            request, dialect_name, operation, answer, violations=violations, fault=fault, reply=reply
-        )
+            self.pause(fault.delay)  # the fault asked for a slow server (holding no transaction)
+        with self.backend.store.atomic():
+            violations = []
+            if fault.processed:
+                reply, violations = dialect.handle(operation, request, self.backend)
+            if fault.code is not None:
+                reply = dialect.fault_reply(operation, request, fault.code)
+            elif not fault.processed:
+                reply = _refusal(fault.status or 503)
+            answer = _faulted(reply, fault, request)
+            operation = reply.request_operation or operation
+            self._journal(
+                request, dialect_name, operation, answer, violations=violations, fault=fault, reply=reply
+            )
         return Handled(answer, dialect_name, operation)
 
     def _control(self, request: Request, rest: str) -> Response:

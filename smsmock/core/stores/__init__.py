@@ -7,6 +7,7 @@ One module per backend: `memory` (the default, and the pytest fixtures'), `sqlit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -60,6 +61,11 @@ class MessageQuery:
 
 class Store(Protocol):
     """What the core needs of its state; every method is atomic."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """The calls made in the block are stored together or not at all, where the store can (SQLite);
+        elsewhere each call stays atomic on its own."""
+        ...
 
     def add_messages(self, messages: Iterable[Message]) -> None:
         """Store the batch whole, or none of it (DuplicateMessageId) when one's id is taken already."""

@@ -8,6 +8,7 @@ import threading
 from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,10 @@ class MemoryStore(LocalSettings):
         self._seq = itertools.count()
         self._next_position = 0
         self.clear()
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Each call is atomic on its own here; a block of them is not one transaction."""
+        return nullcontext()
 
     def clear(self) -> None:
         self.clear_settings()

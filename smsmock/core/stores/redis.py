@@ -33,6 +33,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -824,6 +825,10 @@ class RedisStore:
         return [_decode_attempt(member) for member in members]
 
     # what it holds
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Each call is atomic on its own here (a script); a block of them is not one transaction."""
+        return nullcontext()
 
     @_guarded(retry=False)
     def clear(self) -> None:

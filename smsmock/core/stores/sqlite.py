@@ -20,6 +20,7 @@ import os
 import queue
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -80,6 +81,8 @@ class SqliteStore:
         """The process the connections were opened in: SQLite's locks do not cross a fork."""
         self._inherited: list[sqlite3.Connection] = []
         """Connections a forked process holds from its parent, never used nor closed."""
+        self._unit = threading.local()
+        """The connection of this thread's `atomic` block, while one is open."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> SqliteStore:
@@ -126,8 +129,29 @@ class SqliteStore:
         return connection
 
     @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every call this thread makes in the block is one transaction, committed at its end or not at
+        all: a step of the core (a send, a due event) is never half stored, and costs one commit."""
+        if getattr(self._unit, "db", None) is not None:
+            yield  # the outer block commits
+            return
+        with self._transaction() as db:
+            self._unit.db = db
+            try:
+                yield
+            finally:
+                self._unit.db = None
+
+    @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """A connection of the pool for one store call, its SQLite errors turned into StoreError."""
+        unit = getattr(self._unit, "db", None)
+        if unit is not None:
+            try:
+                yield unit
+            except sqlite3.Error as error:
+                raise self._problem(error) from None
+            return
         if os.getpid() != self._pid:
             self._leave_inherited()
         try:
@@ -155,7 +179,13 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        """One transaction: IMMEDIATE takes the write lock first, DEFERRED reads one snapshot."""
+        """One transaction: IMMEDIATE takes the write lock first, DEFERRED reads one snapshot. Inside an
+        `atomic` block it is part of the block's transaction, which holds the write lock already and
+        is rolled back whole if the call fails."""
+        if getattr(self._unit, "db", None) is not None:
+            with self._connection() as db:
+                yield db
+            return
         with self._connection() as db:
             db.execute(f"BEGIN {mode}")
             try:
@@ -165,6 +195,21 @@ class SqliteStore:
                     db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, db: sqlite3.Connection) -> Iterator[None]:
+        """Within an `atomic` block, a part that can be undone alone (a batch that met a taken id)."""
+        if getattr(self._unit, "db", None) is None:
+            yield  # a transaction of its own: rolled back whole
+            return
+        db.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK TO part")
+            db.execute("RELEASE part")
+            raise
+        db.execute("RELEASE part")
 
     def _checked(self, action: Callable[[], T]) -> T:
         try:
@@ -212,19 +257,22 @@ class SqliteStore:
         rows = [_message_row(message) for message in messages]
         if not rows:
             return
-        with self._transaction() as db:
-            try:
-                db.executemany(
-                    "INSERT INTO messages (id, account, dialect, destination, status_name, status_group,"
-                    " client_ref, submitted_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except sqlite3.IntegrityError:
-                db.execute("ROLLBACK")  # the rows of the batch before the clash go too
-                ids = [row[0] for row in rows]
+        try:
+            with self._transaction() as db, self._savepoint(db):
+                try:
+                    db.executemany(
+                        "INSERT INTO messages (id, account, dialect, destination, status_name, status_group,"
+                        " client_ref, submitted_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                except sqlite3.IntegrityError:
+                    raise _Clash from None  # rolls back the rows of the batch before the clash
+        except _Clash:
+            ids = [row[0] for row in rows]
+            with self._connection() as db:
                 taken = [found for (found,) in db.execute(_ids_in(len(ids)), ids)]
-                repeated = sorted({found for found in ids if ids.count(found) > 1})
-                raise DuplicateMessageId(f"sqlite store {self.path}", taken or repeated) from None
+            repeated = sorted({found for found in ids if ids.count(found) > 1})
+            raise DuplicateMessageId(f"sqlite store {self.path}", taken or repeated) from None
 
     def message(self, message_id: str) -> Message | None:
         with self._connection() as db:
@@ -671,6 +719,10 @@ def _drop_what_hangs_on(db: sqlite3.Connection, dropped: list[tuple[str]]) -> No
     db.execute("DELETE FROM reports WHERE message_id IN (SELECT id FROM temp.pruned)")
     db.execute("DELETE FROM attempts WHERE subject IN (SELECT id FROM temp.pruned)")
     db.execute("DELETE FROM temp.pruned")
+
+
+class _Clash(Exception):
+    """A batch of messages met an id taken already: its transaction is rolled back."""
 
 
 def _refuse_unwritable(location: Path) -> None:
