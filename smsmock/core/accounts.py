@@ -157,6 +157,8 @@ class Accounts:
         self._base = [Account.from_mapping(entry) for entry in entries]
         self._by_name = _by_name(self._base, [])
         self._settings.watch(SETTING, self._load)
+        self._balances_seen: dict[str, str | None] = {}
+        """Each balance as this process last wrote it (see `swap`)."""
 
     def rebase(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Start again from these configured accounts (a reset to another configuration)."""
@@ -216,7 +218,13 @@ class Accounts:
             return str(left) if any(charged) else stored
 
         if prices:
-            swap(self._settings.store, _balance_setting(account), charge, announce=False)
+            swap(
+                self._settings.store,
+                _balance_setting(account),
+                charge,
+                announce=False,
+                seen=self._balances_seen,
+            )
         return charged
 
     def refund(self, account: Account, price: Decimal) -> None:
@@ -226,10 +234,17 @@ class Accounts:
             _balance_setting(account),
             lambda stored: str((account.balance if stored is None else Decimal(stored)) + price),
             announce=False,
+            seen=self._balances_seen,
         )
 
     def set_balance(self, account: Account, balance: Decimal) -> None:
-        swap(self._settings.store, _balance_setting(account), lambda stored: str(balance), announce=False)
+        swap(
+            self._settings.store,
+            _balance_setting(account),
+            lambda stored: str(balance),
+            announce=False,
+            seen=self._balances_seen,
+        )
 
     def as_dict(self, account: Account) -> dict[str, Any]:
         """The account as the control API shows it: no password, the balance as it stands."""

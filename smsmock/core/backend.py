@@ -7,6 +7,7 @@ sees HTTP. Every state change goes through the store, every moment comes from th
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -107,6 +108,8 @@ class Backend:
         self.rules = rules or OutcomeRules.default_rules()
         self.notifier: Notifier | None = None
         self._tick_lock = threading.Lock()
+        self._soonest_scheduled = math.inf
+        """The earliest moment scheduled since the tick began its latest run of events."""
         self._words = vocabulary()
 
     # sending
@@ -156,7 +159,7 @@ class Backend:
                 # not fall a fraction of a microsecond after the clock.
                 due = stamp if message.send_at is None else message.send_at.timestamp()
                 assert message.outcome is not None
-                self.store.schedule(due + message.outcome.queued, "send", message.id)
+                self._schedule(due + message.outcome.queued, "send", message.id)
         return messages
 
     def _store_new(self, account: Account, messages: list[Message]) -> None:
@@ -300,33 +303,49 @@ class Backend:
         # and looping runs what the events themselves make due (a send's finish after 0 s, a callback).
         with self._tick_lock:
             while True:
+                self._soonest_scheduled = math.inf
                 with self.store.atomic():  # the events popped run whole, or stay due
                     due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE)
                     self._run_all(due)
                 ran += len(due)
-                upcoming = self.store.next_due()
-                if not due or upcoming is None or upcoming > self.clock.timestamp() + DUE_TOLERANCE:
+                # Again only if the events made more due at once: whatever else falls due meanwhile
+                # (another process's) the next tick runs, and it saves asking the store each time.
+                if not due or self._soonest_scheduled > self.clock.timestamp() + DUE_TOLERANCE:
                     return ran
 
+    def _schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:
+        self.store.schedule(due, kind, subject, **data)
+        self._soonest_scheduled = min(self._soonest_scheduled, due)
+
     def _run_all(self, due: list[Event]) -> None:
+        # A message the store read along with its event is as it stood before the run: one an
+        # earlier event of the run moved is taken as it is now.
+        moved: dict[str, Message] = {}
         for event in due:
             try:
-                self._run(event.kind, event.subject, event.data, event.due)
+                message = moved.get(event.subject) or event.message
+                if (
+                    message := self._run(event.kind, event.subject, event.data, event.due, message)
+                ) is not None:
+                    moved[message.id] = message
             except StoreError:
                 raise  # the store is away: the request that ticked says so
             except Exception:
                 # A bug in one message's step must not stop every other message's lifecycle.
                 _log.exception("smsmock: the %s step of %s failed", event.kind, event.subject)
 
-    def _run(self, kind: str, subject: str, data: dict[str, Any], due: float) -> None:
+    def _run(
+        self, kind: str, subject: str, data: dict[str, Any], due: float, message: Message | None = None
+    ) -> Message | None:
+        """Run one event; the message it moved, if any. `message` is the subject as it stands, if known."""
         at = datetime.fromtimestamp(due, timezone.utc)
         if kind == "callback":
             if self.notifier is not None:
                 self.notifier.submit(data["callback"])
-            return
-        message = self.store.message(subject)
+            return None
+        message = message or self.store.message(subject)
         if message is None or message.status.final:
-            return
+            return None
         words = self._words
         # A step's follow-ups are stored before the message: a process stopped in between leaves a
         # message one step behind its events, which the next step catches up with, never the reverse.
@@ -334,10 +353,10 @@ class Backend:
             message.sent_at = at
             assert message.outcome is not None
             if message.expires_at is not None:
-                self.store.schedule(message.expires_at.timestamp(), "expire", message.id)
+                self._schedule(message.expires_at.timestamp(), "expire", message.id)
             # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
             if message.outcome.status.group_name != "ACCEPTED":
-                self.store.schedule(due + message.outcome.after, "finish", message.id)
+                self._schedule(due + message.outcome.after, "finish", message.id)
                 lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
         elif kind == "finish":
             assert message.outcome is not None
@@ -351,6 +370,7 @@ class Backend:
         self.store.update_message(message)
         if message.status.final:
             self._finished(message)
+        return message
 
     def _finished(self, message: Message) -> None:
         """A final status makes a delivery report: pushed to notifyUrl, or queued for pulling."""
@@ -369,7 +389,7 @@ class Backend:
             self.store.push_report((message.account, message.dialect), message.id)
 
     def _schedule_callback(self, callback: Callback, due: float) -> None:
-        self.store.schedule(due, "callback", callback.subject, callback=callback)
+        self._schedule(due, "callback", callback.subject, callback=callback)
 
     def callback_attempted(self, callback: Callback, status_code: int | None, error: str | None) -> None:
         """Record one POST to a notifyUrl; a failed one is retried with back-off, then given up on.

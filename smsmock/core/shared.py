@@ -86,17 +86,30 @@ def decode(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def swap(store: SettingsStore, name: str, change: Callable[[Any], Any], *, announce: bool = True) -> Any:
+def swap(
+    store: SettingsStore,
+    name: str,
+    change: Callable[[Any], Any],
+    *,
+    announce: bool = True,
+    seen: dict[str, str | None] | None = None,
+) -> Any:
     """Change one setting atomically: `change` maps its value (None when unset) to the new one.
 
     `change` may run more than once (each time another process changed the setting first), so it
-    computes from its argument only; an exception it raises leaves the setting as it was.
+    computes from its argument only; an exception it raises leaves the setting as it was. `seen`
+    keeps the value this process last wrote: tried first, it saves a read while no other process
+    writes (a balance charged by one process); a stale one only costs the read after all.
     """
+    current = seen[name] if seen is not None and name in seen else store.setting(name)
     while True:
-        current = store.setting(name)
         value = change(decode(current))
-        if store.swap_setting(name, current, None if value is None else encode(value), announce=announce):
+        text = None if value is None else encode(value)
+        if store.swap_setting(name, current, text, announce=announce):
+            if seen is not None:
+                seen[name] = text
             return value
+        current = store.setting(name)
 
 
 class SharedSettings:

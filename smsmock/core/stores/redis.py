@@ -28,12 +28,14 @@ Keys, after the prefix:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -278,6 +280,8 @@ for i = 1, #members, 1000 do
   for j, member in ipairs(part) do
     found[#found + 1] = member
     found[#found + 1] = data[j]
+    -- The message the event is about comes along: the step needs it, and asking costs a round trip.
+    found[#found + 1] = redis.call("HGET", p .. "m:" .. cjson.decode(data[j])[3], "rec")
   end
   redis.call("ZREM", p .. "events", unpack(part))
   redis.call("HDEL", p .. "event-data", unpack(part))
@@ -541,12 +545,14 @@ return #order
 
 
 def _guarded(
-    *, retry: bool
+    *, retry: bool, flush: bool = True
 ) -> Callable[[Callable[Concatenate[RedisStore, P], T]], Callable[Concatenate[RedisStore, P], T]]:
     """Redis failures become StoreError; a read (`retry`) is tried once more on a fresh connection.
 
     A write is never retried: the server may have run it before the connection broke, and running a
-    read-once pull or a push twice would hand out or queue a report twice.
+    read-once pull or a push twice would hand out or queue a report twice. A call that asks Redis
+    directly first sends the writes its thread deferred (`flush`), so it reads what this thread wrote;
+    a script call carries them along itself (`_run`).
     """
 
     def wrap(method: Callable[Concatenate[RedisStore, P], T]) -> Callable[Concatenate[RedisStore, P], T]:
@@ -554,6 +560,8 @@ def _guarded(
         def guarded(store: RedisStore, *args: P.args, **kwargs: P.kwargs) -> T:
             for attempt in (1, 2):
                 try:
+                    if flush:
+                        store._send_deferred()
                     return method(store, *args, **kwargs)
                 except redis.ConnectionError as problem:
                     # Idle pooled connections to a server that went away are dead too: drop them, so
@@ -578,6 +586,8 @@ class RedisStore:
         self.prefix = prefix
         self.url = url
         """The URL as error messages show it: without a password."""
+        self._unit = threading.local()
+        """The writes this thread deferred in an `atomic` block, while one is open."""
         self._scripts = {
             name: client.register_script(source)
             for name, source in {
@@ -639,11 +649,16 @@ class RedisStore:
         return StoreError(f"the Redis store {self.url} failed: {_one_line(problem)}")
 
     def _run(self, script: str, *args: Any) -> Any:
+        """Run a script and return its answer; the writes this thread deferred go in the same round trip."""
+        deferred = getattr(self._unit, "deferred", None)
+        if deferred:
+            self._unit.deferred = []
+            return self._pipelined([*deferred, (script, args)])[-1]
         return self._scripts[script](args=[self.prefix, *args])
 
     # messages
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def add_messages(self, messages: Iterable[Message]) -> None:
         """Stores the batch whole, or none of it when an id is taken (DuplicateMessageId)."""
         batch = list(messages)
@@ -661,7 +676,7 @@ class RedisStore:
         record = self.client.hget(f"{self.prefix}m:{message_id}", "rec")
         return None if record is None else _decode(record)
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
         """Every stored message in storage order, read a batch at a time (each batch is consistent)."""
         found: list[Message] = []
@@ -676,13 +691,13 @@ class RedisStore:
             after = f"({flat[-2]}"
         return found if predicate is None else [message for message in found if predicate(message)]
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def update_message(self, message: Message) -> None:
         """Keeps the whole record and moves its status indexes, in one step; a cleared message stays gone."""
         record = json.dumps(encode_message(message), separators=(",", ":"))
-        self._run("update_message", message.id, record, message.status.name, message.status.group_name)
+        self._write("update_message", message.id, record, message.status.name, message.status.group_name)
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def query(self, query: MessageQuery) -> Page[Message]:
         """A page of the stored messages that match, newest (last stored) first."""
         wanted = {
@@ -702,27 +717,28 @@ class RedisStore:
         # A message's id is its client id when the client gave one: a taken id is a stored message's.
         return bool(self.client.exists(f"{self.prefix}m:{message_id}"))
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]:
         """The account's messages of a dialect that carry this client reference, oldest first."""
         return [_decode(record) for record in self._run("by_ref", _ref_key(account, dialect, ref))]
 
     # due events
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:
         encoded = json.dumps(encode_event_data(data), separators=(",", ":"))
-        self._run("schedule", repr(float(due)), kind, subject, encoded)
+        self._write("schedule", repr(float(due)), kind, subject, encoded)
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def pop_due(self, now: float) -> list[Event]:
         flat = self._run("pop_due", repr(float(now)))
         events = []
-        for index in range(0, len(flat), 2):
+        for index in range(0, len(flat), 3):
             due, kind, subject, data = json.loads(flat[index + 1])
-            events.append(
-                Event(float(due), int(flat[index]), kind, subject, decode_event_data(json.loads(data)))
-            )
+            record = flat[index + 2]
+            event = Event(float(due), int(flat[index]), kind, subject, decode_event_data(json.loads(data)))
+            event.message = _decode(record) if record else None
+            events.append(event)
         return events
 
     @_guarded(retry=True)
@@ -732,12 +748,12 @@ class RedisStore:
 
     # read-once queues
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def push_report(self, queue: Queue, message_id: str) -> None:
         name = _queue_name(queue)
-        self._run("push_report", f"reports:{name}", name, message_id)
+        self._write("push_report", f"reports:{name}", name, message_id)
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def pull_reports(self, queue: Queue, limit: int, accept: Callable[[Message], bool]) -> list[Message]:
         """Reports not handed out before, each to exactly one pull, in queue order.
 
@@ -786,7 +802,7 @@ class RedisStore:
                 return chosen, dropped
             start += window
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def add_inbound(self, message: InboundMessage) -> None:
         name = _queue_name((message.account, message.dialect))
         # The moment rides along as a number, so a prune compares it on the server.
@@ -808,13 +824,13 @@ class RedisStore:
 
     # webhook attempts
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def add_attempt(self, attempt: WebhookAttempt) -> None:
         # `failed` rides along in the record so a prune knows which failures it takes from the count.
         record = json.dumps(
             {**encode_attempt(attempt), "failed": not attempt.succeeded}, separators=(",", ":")
         )
-        self._run("add_attempt", attempt.subject, record, "0" if attempt.succeeded else "1")
+        self._write("add_attempt", attempt.subject, record, "0" if attempt.succeeded else "1")
 
     @_guarded(retry=True)
     def attempts(self, subject: str | None = None) -> list[WebhookAttempt]:
@@ -826,25 +842,79 @@ class RedisStore:
 
     # what it holds
 
-    def atomic(self) -> AbstractContextManager[None]:
-        """Each call is atomic on its own here (a script); a block of them is not one transaction."""
-        return nullcontext()
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Each call stays atomic on its own (a script); a block of them is not one transaction. The
+        writes in the block whose answer nothing waits for (schedule, update, push, add) are deferred
+        and sent together, in one round trip, before the thread's next read or at the block's end."""
+        if getattr(self._unit, "deferred", None) is not None:
+            yield  # the outer block sends them
+            return
+        self._unit.deferred = []
+        try:
+            yield
+        except BaseException:
+            # Sent all the same, as they would have been without the block: a stored message keeps
+            # the events that carry it on. A store that failed the block fails this too; its error
+            # is the one that counts.
+            with contextlib.suppress(StoreError):
+                self._flush()
+            raise
+        else:
+            self._flush()
+        finally:
+            self._unit.deferred = None
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
+    def _flush(self) -> None:
+        self._send_deferred()
+
+    def _send_deferred(self) -> None:
+        deferred = getattr(self._unit, "deferred", None)
+        if deferred:
+            self._unit.deferred = []
+            self._pipelined(deferred)
+
+    def _pipelined(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Run script calls in one round trip; their answers, in order (an error raised as it comes)."""
+        # EVALSHA of the scripts as registered: redis-py's pipelined Script objects would first ask
+        # the server whether each script exists, a round trip more per batch.
+        pipe = self.client.pipeline(transaction=False)
+        for script, args in calls:
+            pipe.evalsha(self._scripts[script].sha, 0, self.prefix, *args)
+        results = pipe.execute(raise_on_error=False)
+        for index, result in enumerate(results):
+            if isinstance(result, redis.exceptions.NoScriptError):
+                # A server restarted without its script cache ran none of them: run it, loading it.
+                script, args = calls[index]
+                results[index] = self._scripts[script](args=[self.prefix, *args])
+            elif isinstance(result, Exception):
+                raise result
+        return results
+
+    def _write(self, script: str, *args: Any) -> None:
+        """Run a write whose answer nothing waits for: now, or with the block's deferred writes."""
+        deferred = getattr(self._unit, "deferred", None)
+        if deferred is None:
+            self._run(script, *args)
+        else:
+            deferred.append((script, args))
+
+    @_guarded(retry=False, flush=False)
     def clear(self) -> None:
         """Forgets everything; the sequence numbers go on, so an old cursor finds nothing newer."""
         self._run("clear")
 
     # the request journal
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def add_entry(
         self, at: float, dialect: str | None, operation: str | None, record: str, keep: int | None
     ) -> int:
         keys = _entry_keys(dialect, operation)
         return int(self._run("add_entry", repr(at), *keys, record, "" if keep is None else str(keep)))
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def entry_page(
         self, dialect: str | None, operation: str | None, limit: int | None, before: int | None
     ) -> Page[tuple[int, str]]:
@@ -871,12 +941,12 @@ class RedisStore:
     def entry_count(self) -> int:
         return int(self.client.zcard(self.prefix + "journal"))
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def clear_entries(self) -> None:
         while int(self._run("drop_entries", "", PRUNE_BATCH)) == PRUNE_BATCH:
             pass
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def prune_entries(self, before: float) -> int:
         dropped = 0
         while True:
@@ -891,7 +961,7 @@ class RedisStore:
     def settings_version(self) -> int:
         return int(self.client.get(self.prefix + "settings-version") or 0)
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def settings(self) -> tuple[int, dict[str, str]]:
         version, *flat = self._run("settings")
         return int(version), dict(zip(flat[::2], flat[1::2], strict=True))
@@ -901,7 +971,7 @@ class RedisStore:
         found: str | None = self.client.hget(self.prefix + "settings", name)
         return found
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def swap_setting(
         self, name: str, expected: str | None, value: str | None, *, announce: bool = True
     ) -> bool:
@@ -909,7 +979,7 @@ class RedisStore:
             self._run("swap_setting", name, _optional(expected), _optional(value), "1" if announce else "0")
         )
 
-    @_guarded(retry=False)
+    @_guarded(retry=False, flush=False)
     def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
         """Drops messages submitted before a moment or beyond the newest `keep_newest`; how many went.
 
@@ -930,7 +1000,7 @@ class RedisStore:
             if batch < PRUNE_BATCH:
                 return dropped
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, flush=False)
     def stats(self) -> StoreStats:
         messages, inbound, reports, inbound_queues, attempts, failures = self._run("stats")
         return StoreStats(
