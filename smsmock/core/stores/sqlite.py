@@ -332,9 +332,11 @@ class SqliteStore:
             )
 
     def pop_due(self, now: float) -> list[Event]:
-        upcoming = self.next_due()
-        if upcoming is None or upcoming > now:
-            return []
+        # Outside an `atomic` block, a look first spares taking the write lock when nothing is due.
+        if getattr(self._unit, "db", None) is None:
+            upcoming = self.next_due()
+            if upcoming is None or upcoming > now:
+                return []
         with self._transaction() as db:
             rows = db.execute(
                 "DELETE FROM events WHERE due <= ? RETURNING due, seq, kind, subject, data", (now,)
@@ -450,7 +452,7 @@ class SqliteStore:
                 "INSERT INTO journal (at, dialect, operation, record) VALUES (?, ?, ?, ?) RETURNING seq",
                 (at, dialect, operation, record),
             ).fetchone()
-            if keep is not None:
+            if keep is not None and seq > keep:
                 # Sequence numbers are consecutive from the oldest kept (only the oldest ever go).
                 db.execute("DELETE FROM journal WHERE seq <= ?", (seq - keep,))
         return int(seq)
