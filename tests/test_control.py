@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from servers import MockPerStore
 
 from smsmock.contracts.validation import Severity, validate
 from smsmock.server.config import MockConfig
@@ -74,18 +75,22 @@ def call(
     return Answer(response.status, response.getheader("Content-Type") or "", data, time.monotonic() - started)
 
 
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis."""
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    """One running mock for the module (stopping a server takes half a second of polling)."""
-    with MockServer(MockConfig(clock_start=START, clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    """One running mock per store for the module (stopping a server takes half a second of polling)."""
+    with MockPerStore(lambda: MockConfig(clock_start=START, clock_frozen=True)) as running:
         yield running
 
 
 @pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    """The module's mock, reset to its start state: no messages, clock frozen at START."""
-    server.control.reset()
-    return server
+def mock(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's mock on the store under test, reset to its start state: no messages, clock frozen
+    at START."""
+    return servers.reset(every_store)
 
 
 def control(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 from werkzeug.test import Client
 
 from smsmock.cli import main
@@ -49,6 +49,9 @@ ACCOUNTS = st.sampled_from(["default", "second"])
 STATUSES = st.sampled_from(
     ["ACCEPTED", "PENDING", "DELIVERED", "delivered_to_handset", "UNDELIVERABLE", "REJECTED", "REJECTED_DND"]
 )
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis."""
 
 
 def new_app(journal_size: int | None = None) -> MockApp:
@@ -347,8 +350,9 @@ class SendingWhileWalking(RuleBasedStateMachine):
             self.walk = None
 
 
-test_sending_while_walking = SendingWhileWalking.TestCase
-test_sending_while_walking.settings = settings(max_examples=40, stateful_step_count=30)
+def test_sending_while_walking() -> None:
+    """The state machine as a plain test, so it takes the module's `every_store` like the others."""
+    run_state_machine_as_test(SendingWhileWalking, settings=settings(max_examples=40, stateful_step_count=30))
 
 
 def test_a_message_sent_between_two_pages_shifts_nothing() -> None:

@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from smsmock.core.accounts import Account, Accounts
 from smsmock.core.backend import Backend
@@ -27,7 +33,11 @@ from smsmock.core.commands import InboundFilter, LogFilter, Submission
 from smsmock.core.lifecycle import TRANSITIONS, IllegalTransition, can_move, move
 from smsmock.core.messages import Message
 from smsmock.core.rules import OutcomeRules, RuleError
+from smsmock.core.shared import SharedSettings
 from smsmock.core.vocabulary import vocabulary
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis."""
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 DIALECT = "shortlink"
@@ -38,12 +48,15 @@ T = TypeVar("T")
 
 
 def frozen_backend(accounts: Sequence[dict[str, Any]] | None = None, **kwargs: Any) -> Backend:
-    """A backend on a clock frozen at START, with the default accounts unless others are given."""
-    return Backend(
-        clock=Clock(START, frozen=True),
-        accounts=None if accounts is None else Accounts(accounts),
-        **kwargs,
-    )
+    """A backend on a clock frozen at START, with the default accounts unless others are given.
+
+    Given ones keep their balances in the backend's store too, as a mock's accounts do, so the store
+    under test charges them.
+    """
+    backend = Backend(clock=Clock(START, frozen=True), **kwargs)
+    if accounts is not None:
+        backend.accounts = Accounts(accounts, settings=SharedSettings(backend.store))
+    return backend
 
 
 def default_account(backend: Backend) -> Account:
@@ -56,10 +69,21 @@ def default_account(backend: Backend) -> Account:
 def send(
     backend: Backend, to: str, text: str = "Hello", account: Account | None = None, **fields: Any
 ) -> Message:
-    """Submit one message and return it as the backend keeps it."""
+    """Submit one message; what submit() returned, a snapshot on SQLite and Redis (see `current`)."""
     owner = account or default_account(backend)
     (message,) = backend.submit(owner, DIALECT, [Submission(to=to, text=text, **fields)])
     return message
+
+
+def current(backend: Backend, message: Message) -> Message:
+    """The message as the store keeps it now.
+
+    What `submit()` returned is a snapshot on SQLite and Redis (only the memory store hands back the
+    object it goes on changing), so a test reads the message again after the clock moved.
+    """
+    found = backend.store.message(message.id)
+    assert found is not None, f"{message.id} is not stored"
+    return found
 
 
 def advance(backend: Backend, seconds: float) -> int:
@@ -275,14 +299,19 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert all(count == 1 for count in self.pulled.values())
 
 
-LifecycleMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
-test_lifecycle = LifecycleMachine.TestCase
+def test_lifecycle() -> None:
+    """The state machine as a plain test, so it takes the module's `every_store` like the others: each
+    run's backend opens a fresh store of the kind under test."""
+    run_state_machine_as_test(
+        LifecycleMachine, settings=settings(max_examples=40, stateful_step_count=25, deadline=None)
+    )
 
 
 def test_a_final_status_moves_nowhere() -> None:
     backend = frozen_backend()
     message = send(backend, "15550001001")
     advance(backend, 10)
+    message = current(backend, message)
     assert message.status.name == "DELIVERED_TO_HANDSET"
     for status in WORDS.statuses.values():
         assert not can_move(message.status, status)
@@ -300,6 +329,7 @@ def test_every_documented_status_is_reachable(status: Any) -> None:
     message = send(backend, to)
     assert message.outcome is not None and message.outcome.rule == "any-status"
     advance(backend, 1.5)
+    message = current(backend, message)
     assert message.status == status, f"{to} should reach {status.name}, is {message.status.name}"
     reports = backend.pull_reports(default_account(backend), DIALECT, limit=10)
     if status.final:
@@ -320,7 +350,7 @@ def test_every_documented_gsm_error_is_reachable(error: Any) -> None:
     to = f"1555002{error.id:04d}"
     message = send(backend, to)
     advance(backend, 0.5)
-    assert not message.status.final, "not before the rule's `after` (1 s)"
+    assert not current(backend, message).status.final, "not before the rule's `after` (1 s)"
     advance(backend, 1)
     (report,) = backend.pull_reports(default_account(backend), DIALECT, limit=10)
     assert report.id == message.id
@@ -353,7 +383,7 @@ def test_well_known_numbers_reach_their_documented_outcomes() -> None:
         assert message.outcome is not None and message.outcome.after == after
     advance(backend, 30)
     for to, (status, error, after) in cases.items():
-        message = messages[to]
+        message = current(backend, messages[to])
         assert (message.status.name, message.error.name) == (status, error), to
         assert message.done_at == START + timedelta(seconds=after)
 
@@ -369,16 +399,16 @@ def test_an_outcome_falls_due_however_the_clock_reaches_it(fraction: float, piec
     message = send(backend, "15550001004")  # undeliverable after 2 s
     for _ in range(pieces):
         advance(backend, 2 / pieces)
-    assert message.status.name == "UNDELIVERABLE_NOT_DELIVERED"
+    assert current(backend, message).status.name == "UNDELIVERABLE_NOT_DELIVERED"
 
 
 def test_status_zero_keeps_a_message_accepted_until_it_expires() -> None:
     backend = frozen_backend()
     message = send(backend, "15550003000", validity_minutes=5)
     advance(backend, 60)
-    assert message.status.name == "MESSAGE_ACCEPTED"
+    assert current(backend, message).status.name == "MESSAGE_ACCEPTED"
     advance(backend, 5 * 60)
-    assert message.status.name == "EXPIRED_EXPIRED"
+    assert current(backend, message).status.name == "EXPIRED_EXPIRED"
 
 
 # custom rules
@@ -559,11 +589,12 @@ def test_a_queued_message_stays_accepted_until_it_leaves_the_queue(queued: int, 
     backend = frozen_backend(rules=rules([entry]))
     message = send(backend, "4470")
     advance(backend, queued - 0.5)
-    assert message.status.name == "MESSAGE_ACCEPTED" and message.sent_at is None
+    waiting = current(backend, message)
+    assert waiting.status.name == "MESSAGE_ACCEPTED" and waiting.sent_at is None
     advance(backend, 0.5)
-    assert message.status.group_name == ("DELIVERED" if after == 0 else "PENDING")
+    assert current(backend, message).status.group_name == ("DELIVERED" if after == 0 else "PENDING")
     advance(backend, after)
-    assert message.status.name == "DELIVERED_TO_HANDSET"
+    assert current(backend, message).status.name == "DELIVERED_TO_HANDSET"
 
 
 def test_the_default_rules_load_and_list_themselves() -> None:
@@ -704,7 +735,7 @@ def test_reports_are_read_once_under_concurrent_pulls(busy_switching: None) -> N
     account = default_account(backend)
     sent = backend.submit(account, DIALECT, [Submission(to="447700900123", text="Hi") for _ in range(3000)])
     advance(backend, 10)
-    assert all(message.status.final for message in sent)
+    assert all(message.status.final for message in backend.store.messages())
     got = concurrent_pulls(lambda limit: backend.pull_reports(account, DIALECT, limit=limit))
     ids = Counter(message.id for batch in got for message in batch)
     assert [message_id for message_id, count in ids.items() if count > 1] == []
@@ -734,7 +765,9 @@ def test_reports_filtered_by_id_leave_the_others_queued() -> None:
     account = default_account(backend)
     first, second, third = (send(backend, "15550001001") for _ in range(3))
     advance(backend, 2)
-    assert backend.pull_reports(account, DIALECT, limit=10, message_ids=[second.id]) == [second]
+    assert backend.pull_reports(account, DIALECT, limit=10, message_ids=[second.id]) == [
+        current(backend, second)
+    ]
     assert backend.pull_reports(account, DIALECT, limit=10, message_ids=[second.id]) == []
     assert {message.id for message in backend.pull_reports(account, DIALECT, limit=10)} == {
         first.id,
@@ -838,10 +871,11 @@ def test_client_references_find_messages_per_account_and_dialect() -> None:
     first = send(backend, "4470", account=a, client_ref="ref-1")
     second = send(backend, "4471", account=a, client_ref="ref-1")
     send(backend, "4470", account=b, client_ref="ref-1")
+    first, second = current(backend, first), current(backend, second)
     assert backend.by_client_ref(a, DIALECT, "ref-1") == [first, second]
     assert backend.by_client_ref(a, "qikli", "ref-1") == []
     assert backend.by_client_ref(a, DIALECT, "ref-2") == []
-    assert backend.message(a, DIALECT, first.id) is first
+    assert backend.message(a, DIALECT, first.id) == current(backend, first)
     assert backend.message(b, DIALECT, first.id) is None, "another account's message is not found"
     assert backend.message(a, "qikli", first.id) is None
 
@@ -862,8 +896,11 @@ def test_a_deleted_message_keeps_its_record_but_loses_its_report() -> None:
     backend = frozen_backend()
     account = default_account(backend)
     message = send(backend, "15550001001")
-    assert backend.delete_message(message.id) is message and message.deleted
+    deleted = backend.delete_message(message.id)
+    assert deleted is not None and deleted.id == message.id and deleted.deleted
     advance(backend, 5)
+    message = current(backend, message)
+    assert message.deleted, "the deletion was kept"
     assert message.status.name == "DELIVERED_TO_HANDSET"
     assert backend.pull_reports(account, DIALECT, limit=10) == []
     assert backend.delete_message("no-such-id") is None
@@ -877,9 +914,10 @@ def test_a_never_delivered_message_expires_at_its_validity_end() -> None:
     message = send(backend, "15550001006", validity_minutes=30)
     assert message.expires_at == START + timedelta(minutes=30)
     advance(backend, 30 * 60 - 1)
-    assert message.status.name == "PENDING_WAITING_DELIVERY"
+    assert current(backend, message).status.name == "PENDING_WAITING_DELIVERY"
     assert backend.pull_reports(default_account(backend), DIALECT, limit=10) == []
     advance(backend, 1)
+    message = current(backend, message)
     assert (message.status.name, message.error.name) == ("EXPIRED_EXPIRED", "EC_ValidityExpired")
     assert message.done_at == START + timedelta(minutes=30)
     assert backend.pull_reports(default_account(backend), DIALECT, limit=10) == [message]
@@ -890,9 +928,9 @@ def test_validity_is_at_most_48_hours() -> None:
     message = send(backend, "15550001006", validity_minutes=10_000)
     assert message.validity_minutes == 48 * 60
     advance(backend, 48 * 3600 - 1)
-    assert message.status.group_name == "PENDING"
+    assert current(backend, message).status.group_name == "PENDING"
     advance(backend, 1)
-    assert message.status.name == "EXPIRED_EXPIRED"
+    assert current(backend, message).status.name == "EXPIRED_EXPIRED"
 
 
 def test_send_at_keeps_a_message_accepted_until_due() -> None:
@@ -901,12 +939,15 @@ def test_send_at_keeps_a_message_accepted_until_due() -> None:
     message = send(backend, "15550001001", send_at=due)
     assert message.send_at == due
     advance(backend, 3600 - 1)
-    assert message.status.name == "MESSAGE_ACCEPTED"
-    assert message.sent_at is None
+    waiting = current(backend, message)
+    assert waiting.status.name == "MESSAGE_ACCEPTED"
+    assert waiting.sent_at is None
     advance(backend, 1)
-    assert message.status.name == "PENDING_ENROUTE"
-    assert message.sent_at == due
+    sent = current(backend, message)
+    assert sent.status.name == "PENDING_ENROUTE"
+    assert sent.sent_at == due
     advance(backend, 1)
+    message = current(backend, message)
     assert message.status.name == "DELIVERED_TO_HANDSET"
     assert message.done_at == due + timedelta(seconds=1)
 
@@ -916,7 +957,7 @@ def test_a_past_send_at_sends_at_once() -> None:
     message = send(backend, "15550001001", send_at=START - timedelta(hours=1))
     assert message.send_at is None
     advance(backend, 1)
-    assert message.status.name == "DELIVERED_TO_HANDSET"
+    assert current(backend, message).status.name == "DELIVERED_TO_HANDSET"
 
 
 # rejections

@@ -1,8 +1,8 @@
 """The quicktel dialect as a client sees it: XML requests to POST /quicktel/xml, raw or in a form field.
 
 Most tests talk to `werkzeug.test.Client(MockApp())`; those taking the `mock` fixture run a second time
-against a `MockServer` on a real socket. The clock is frozen: a test moves it with `control.advance()`
-and never sleeps.
+against a `MockServer` on a real socket. Each runs on every store (memory, SQLite, Redis). The clock is
+frozen: a test moves it with `control.advance()` and never sleeps.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import MockPerStore
 from transports import Exchanged, over_http, over_wsgi
 from werkzeug.test import Client
 
@@ -47,6 +48,9 @@ NEVER_DELIVERED = "15550001006"
 NO_CREDITS = "15550001007"
 QUEUED = "15550001014"
 """Waits 600 s in the queue (status 1), then is delivered 1 s after it is sent."""
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis, in process and over HTTP alike."""
 
 REQUEST_ERRORS = {row["name"]: row for row in code_tables("quicktel")["request_errors_own"].rows}
 CODES = {row["res"]: row for row in REQUEST_ERRORS.values()}
@@ -219,19 +223,24 @@ def _answer(reply: Exchanged) -> Answer:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with MockServer(MockConfig(clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    """One running mock per store for the module."""
+    with MockPerStore(lambda: MockConfig(clock_frozen=True)) as running:
         yield running
+
+
+@pytest.fixture
+def server(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's running mock on the store under test, reset."""
+    return servers.reset(every_store)
 
 
 @pytest.fixture(params=["wsgi", "http"])
 def mock(request: pytest.FixtureRequest) -> Transport:
-    """A fresh mock with a frozen clock, in-process or over a real socket."""
+    """A fresh mock with a frozen clock on the store under test, in-process or over a real socket."""
     if request.param == "wsgi":
         return WsgiTransport(MockApp(MockConfig(clock_frozen=True)))
-    running: MockServer = request.getfixturevalue("server")
-    running.control.reset()
-    return HttpTransport(running)
+    return HttpTransport(request.getfixturevalue("server"))
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The sendsms dialect as a client sees it: send_sms.php and dlr.php, in-process and over real HTTP.
 
 Tests taking `mock` run twice, through `werkzeug.test.Client(MockApp())` and against a `MockServer` on a
-real socket; tests taking `wsgi` run in-process only. The clock is frozen: a test moves it with
-`control.advance()` and never sleeps.
+real socket; tests taking `wsgi` run in-process only. Every test runs on each store (memory, SQLite,
+Redis). The clock is frozen: a test moves it with `control.advance()` and never sleeps.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import MockPerStore
 from transports import Exchanged, over_http, over_wsgi
 from werkzeug.test import Client
 
@@ -52,6 +53,9 @@ NO_CREDIT = "15550001007"
 QUEUED = "15550001014"
 """Waits 600 s in the provider's queue, then is delivered 1 s after sending."""
 VALIDITY = 48 * 3600
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis, in process and over HTTP alike."""
 
 DOCUMENTED_REPLIES = {
     example["id"]: example["body"].encode()
@@ -202,19 +206,24 @@ def fresh_app() -> MockApp:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with MockServer(MockConfig(clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    """One running mock per store for the module."""
+    with MockPerStore(lambda: MockConfig(clock_frozen=True)) as running:
         yield running
+
+
+@pytest.fixture
+def server(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's running mock on the store under test, reset."""
+    return servers.reset(every_store)
 
 
 @pytest.fixture(params=["wsgi", "http"])
 def mock(request: pytest.FixtureRequest) -> Transport:
-    """A fresh mock with a frozen clock, in-process or over a real socket."""
+    """A fresh mock with a frozen clock on the store under test, in-process or over a real socket."""
     if request.param == "wsgi":
         return WsgiTransport(fresh_app())
-    running: MockServer = request.getfixturevalue("server")
-    running.control.reset()
-    return HttpTransport(running)
+    return HttpTransport(request.getfixturevalue("server"))
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The unified dialect as a client sees it: query or form parameters in, `code|destination|id` lines out.
 
 Requests go through werkzeug's test client and, for a representative subset, over real HTTP to a
-`MockServer`. The clock is frozen: a test moves it with `control.advance()` and never sleeps.
+`MockServer`, on each store (memory, SQLite, Redis). The clock is frozen: a test moves it with
+`control.advance()` and never sleeps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import MockPerStore
 from transports import LOOPBACK, Exchanged, over_http, over_wsgi
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import Client
@@ -64,6 +66,9 @@ CHECK_CODE = dict(CHECKS)
 SCOPES = {row["code"]: row["scope"] for row in TABLES["error_scopes_own"].rows}
 REJECTION_CODES = {row["status"]: row["code"] for row in TABLES["rejection_codes_own"].rows}
 FAULT_CODES = sorted(row["code"] for row in TABLES["error_codes"].rows if not row["success"])
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis, in process and over HTTP alike."""
 
 PROPERTY = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -201,19 +206,24 @@ def account(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with MockServer(MockConfig(clock_start=START, clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    """One running mock per store for the module."""
+    with MockPerStore(lambda: MockConfig(clock_start=START, clock_frozen=True)) as running:
         yield running
+
+
+@pytest.fixture
+def server(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's running mock on the store under test, reset."""
+    return servers.reset(every_store)
 
 
 @pytest.fixture(params=["wsgi", "http"])
 def mock(request: pytest.FixtureRequest) -> Transport:
-    """A fresh mock with a frozen clock, in-process or over a real socket."""
+    """A fresh mock with a frozen clock on the store under test, in-process or over a real socket."""
     if request.param == "wsgi":
         return WsgiTransport(fresh_app())
-    running: MockServer = request.getfixturevalue("server")
-    running.control.reset()
-    return HttpTransport(running)
+    return HttpTransport(request.getfixturevalue("server"))
 
 
 @pytest.fixture
@@ -497,7 +507,6 @@ def test_ip_lists_refuse_the_request(denied: list[str], allowed: list[str], addr
 
 
 def test_ip_lists_over_http(server: MockServer) -> None:
-    server.control.reset()
     mock = HttpTransport(server)
     server.control.put_account(account(denied_ips=["127.0.0.1"]))
     assert mock.send().text == "16"
@@ -1001,7 +1010,6 @@ def advance(server: MockServer, seconds: float) -> None:
 
 
 def test_dlr_1_posts_each_final_status_to_the_report_url(server: MockServer, receiver: Receiver) -> None:
-    server.control.reset()
     server.control.put_account(account(report_url=f"{receiver.url}/reports"))
     mock = HttpTransport(server)
     answer = mock.send(dlr="1", destination=f"+{DELIVERED},{DND}")
@@ -1033,7 +1041,6 @@ def test_dlr_1_posts_each_final_status_to_the_report_url(server: MockServer, rec
 
 
 def test_dlr_0_posts_nothing(server: MockServer, receiver: Receiver) -> None:
-    server.control.reset()
     server.control.put_account(account(report_url=f"{receiver.url}/reports"))
     sent_id(HttpTransport(server).send(destination=DELIVERED), DELIVERED)
     advance(server, 5)
@@ -1041,7 +1048,6 @@ def test_dlr_0_posts_nothing(server: MockServer, receiver: Receiver) -> None:
 
 
 def test_a_scheduled_report_comes_after_its_send_time(server: MockServer, receiver: Receiver) -> None:
-    server.control.reset()
     server.control.put_account(account(report_url=f"{receiver.url}/r"))
     message_id = sent_id(HttpTransport(server).send(dlr="1", destination=ABSENT, **WHEN), ABSENT)
     advance(server, 20 * 3600 + 4)

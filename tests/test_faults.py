@@ -8,24 +8,30 @@ from decimal import Decimal
 
 import pytest
 import requests
+from servers import MockPerStore
 
 from smsmock.server import MockServer
+from smsmock.server.config import MockConfig
 
 SINGLE = "/restapi/sms/1/text/single"
 AUTH = ("Aladdin", "open sesame")
 TO = "41793026727"
 
 
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis."""
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with MockServer() as running:
+def servers() -> Iterator[MockPerStore]:
+    with MockPerStore(MockConfig) as running:
         yield running
 
 
 @pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    server.control.reset()
-    return server
+def mock(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's mock on the store under test, reset."""
+    return servers.reset(every_store)
 
 
 def send(mock: MockServer, message_id: str | None = None) -> requests.Response:

@@ -1,7 +1,8 @@
 """The shortlink and qikli dialects as a client sees them: over werkzeug's test client and over real HTTP.
 
 Every test runs twice, once through `werkzeug.test.Client(MockApp())` and once against a `MockServer`
-on a real socket. The clock is frozen: a test moves it with `control.advance()` and never sleeps.
+on a real socket, each on every store (memory, SQLite, Redis). The clock is frozen: a test moves it
+with `control.advance()` and never sleeps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import MockPerStore
 from transports import documented_requests, over_http, over_wsgi
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Response
@@ -58,6 +60,9 @@ ACCEPTED = {
 """(id, name, groupId, groupName) of an accepted send in each dialect (errata qikli-status-26-...)."""
 OK_SPELLING = {"shortlink": "OK", "qikli": "Ok"}
 """The error group 0 name in each dialect's reports (errata qikli-error-group-ok)."""
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis, in process and over HTTP alike."""
 
 TURKISH_EXAMPLE = (
     "Artık Ulusal Dil Tanımlayıcısı ile Türkçe karakterli smslerinizi rahatlıkla iletebilirsiniz."
@@ -293,19 +298,24 @@ class HttpTransport(Transport):
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with MockServer(MockConfig(clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    """One running mock per store for the module."""
+    with MockPerStore(lambda: MockConfig(clock_frozen=True)) as running:
         yield running
+
+
+@pytest.fixture
+def server(servers: MockPerStore, every_store: str) -> MockServer:
+    """The module's running mock on the store under test, reset."""
+    return servers.reset(every_store)
 
 
 @pytest.fixture(params=["wsgi", "http"])
 def mock(request: pytest.FixtureRequest) -> Transport:
-    """A fresh mock with a frozen clock, in-process or over a real socket."""
+    """A fresh mock with a frozen clock on the store under test, in-process or over a real socket."""
     if request.param == "wsgi":
         return WsgiTransport(MockApp(MockConfig(clock_frozen=True)))
-    running: MockServer = request.getfixturevalue("server")
-    running.control.reset()
-    return HttpTransport(running)
+    return HttpTransport(request.getfixturevalue("server"))
 
 
 PROPERTY = settings(
@@ -1258,6 +1268,7 @@ def test_arbitrary_json_values_never_break_the_mock(mock: Transport, value: Any)
 # 8. tolerance
 
 
+@pytest.mark.parametrize("every_store", ["memory"], indirect=True)  # how HTTP is read: no store's concern
 def test_a_request_line_in_absolute_form(server: MockServer) -> None:
     """RFC 9112 3.2.2: `POST http://host:port/path HTTP/1.1`, sent raw over a socket."""
     server.control.reset()

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from servers import MockPerStore
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -25,6 +26,9 @@ from smsmock.server.thread import MockServer
 START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 AUTH = "Basic " + base64.b64encode(b"Aladdin:open sesame").decode("ascii")
 ADVANCED = "/restapi/sms/1/text/advanced"
+
+pytestmark = pytest.mark.usefixtures("every_store")
+"""Every test here runs on each store: memory, SQLite and Redis, which keep the attempts and retries."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +97,18 @@ def receiver(receiver_server: Receiver) -> Receiver:
 
 
 @pytest.fixture(scope="module")
-def mock_server() -> Iterator[MockServer]:
-    with MockServer(MockConfig(clock_start=START, clock_frozen=True)) as running:
+def servers() -> Iterator[MockPerStore]:
+    with MockPerStore(lambda: MockConfig(clock_start=START, clock_frozen=True)) as running:
         yield running
 
 
 @pytest.fixture
-def mock(mock_server: MockServer) -> Iterator[MockServer]:
-    """The module's mock, reset, with its clock frozen at START; no callback left in flight after."""
-    mock_server.control.reset()
-    yield mock_server
-    assert mock_server.app.webhooks.wait_idle(10)
+def mock(servers: MockPerStore, every_store: str) -> Iterator[MockServer]:
+    """The module's mock on the store under test, reset, with its clock frozen at START; no callback
+    left in flight after."""
+    running = servers.reset(every_store)
+    yield running
+    assert running.app.webhooks.wait_idle(10)
 
 
 def post(mock: MockServer, path: str, body: Any) -> tuple[int, Any, float]:

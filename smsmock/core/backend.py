@@ -301,12 +301,13 @@ class Backend:
         ran = 0
         # Popping under the tick lock runs events in due order even when requests tick concurrently,
         # and looping runs what the events themselves make due (a send's finish after 0 s, a callback).
-        with self._tick_lock:
+        # The store's transaction comes first, the tick lock second, in the order of a request that
+        # ticks inside its own transaction: the other order would have each wait for the other.
+        with self.store.atomic(), self._tick_lock:  # the events popped run whole, or stay due
             while True:
                 self._soonest_scheduled = math.inf
-                with self.store.atomic():  # the events popped run whole, or stay due
-                    due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE)
-                    self._run_all(due)
+                due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE)
+                self._run_all(due)
                 ran += len(due)
                 # Again only if the events made more due at once: whatever else falls due meanwhile
                 # (another process's) the next tick runs, and it saves asking the store each time.
