@@ -207,6 +207,10 @@ class MemoryStore(LocalSettings):
                     for queue, pending in self._reports.items()
                 }
                 self._attempts = [attempt for attempt in self._attempts if attempt.subject not in ids]
+                # Their pending events too (a delivered message's expiry waits 48 hours): kept, they
+                # would hold memory the retention is there to bound.
+                self._events = [entry for entry in self._events if entry[2].subject not in ids]
+                heapq.heapify(self._events)
             if submitted_before is not None:
                 self._inbound = [found for found in self._inbound if found.received_at >= submitted_before]
                 self._inbound_queue = {

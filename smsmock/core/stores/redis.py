@@ -12,7 +12,8 @@ Keys, after the prefix:
   score is the sequence number, so a page is a reverse range below the cursor;
 - `counts` a hash of how many messages have each (dialect, account, status), for totals at once;
 - `ref:{[account, dialect, ref]}` the ids with a client reference, oldest first;
-- `events` (due moment -> zero-padded event number) and `event-data`;
+- `events` (due moment -> zero-padded event number), `event-data`, and `ev:{subject}` the pending
+  events of each message (or bulk), which a prune takes with it;
 - `reports:{[account, dialect]}` and `inbound:{[account, dialect]}` the read-once queues, and
   `report-queues`, `inbound-queues` their names; `inbound` every inbound message;
 - `attempts` (attempt number -> attempt) and `attempts-of:{subject}`, `attempt-failures`;
@@ -265,6 +266,10 @@ local p = ARGV[1]
 local member = string.format("%020d", redis.call("INCR", p .. "event-seq"))
 redis.call("ZADD", p .. "events", ARGV[2], member)
 redis.call("HSET", p .. "event-data", member, cjson.encode({ARGV[2], ARGV[3], ARGV[4], ARGV[5]}))
+-- The events of each subject, so a prune takes a dropped message's pending events with it.
+local subject_events = "ev:" .. ARGV[4]
+redis.call("SADD", p .. subject_events, member)
+if redis.call("SCARD", p .. subject_events) == 1 then redis.call("SADD", p .. "keys", subject_events) end
 return member
 """
 
@@ -278,10 +283,15 @@ for i = 1, #members, 1000 do
   local part = {unpack(members, i, math.min(i + 999, #members))}
   local data = redis.call("HMGET", p .. "event-data", unpack(part))
   for j, member in ipairs(part) do
+    local subject = cjson.decode(data[j])[3]
     found[#found + 1] = member
     found[#found + 1] = data[j]
     -- The message the event is about comes along: the step needs it, and asking costs a round trip.
-    found[#found + 1] = redis.call("HGET", p .. "m:" .. cjson.decode(data[j])[3], "rec")
+    found[#found + 1] = redis.call("HGET", p .. "m:" .. subject, "rec")
+    redis.call("SREM", p .. "ev:" .. subject, member)
+    if redis.call("EXISTS", p .. "ev:" .. subject) == 0 then
+      redis.call("SREM", p .. "keys", "ev:" .. subject)
+    end
   end
   redis.call("ZREM", p .. "events", unpack(part))
   redis.call("HDEL", p .. "event-data", unpack(part))
@@ -524,6 +534,13 @@ for _, id in ipairs(order) do
   end
   redis.call("DEL", p .. attempts)
   redis.call("SREM", p .. "keys", attempts)
+  local events = redis.call("SMEMBERS", p .. "ev:" .. id)
+  if #events > 0 then
+    redis.call("ZREM", p .. "events", unpack(events))
+    redis.call("HDEL", p .. "event-data", unpack(events))
+  end
+  redis.call("DEL", p .. "ev:" .. id)
+  redis.call("SREM", p .. "keys", "ev:" .. id)
 end
 -- Each report queue is rewritten once, in order, without the dropped messages' reports: a report
 -- is queued under its message's account and dialect, but a queue is checked whole, as memory does.

@@ -713,13 +713,14 @@ def _take_reports(
 
 
 def _drop_what_hangs_on(db: sqlite3.Connection, dropped: list[tuple[str]]) -> None:
-    """The reports and webhook attempts of pruned messages go with them (a temporary table of their
-    ids lets each table be walked once)."""
+    """The reports, webhook attempts and pending events of pruned messages go with them (a temporary
+    table of their ids lets each table be walked once)."""
     db.execute("CREATE TEMP TABLE IF NOT EXISTS pruned (id TEXT PRIMARY KEY)")
     db.execute("DELETE FROM temp.pruned")
     db.executemany("INSERT OR IGNORE INTO temp.pruned VALUES (?)", dropped)
     db.execute("DELETE FROM reports WHERE message_id IN (SELECT id FROM temp.pruned)")
     db.execute("DELETE FROM attempts WHERE subject IN (SELECT id FROM temp.pruned)")
+    db.execute("DELETE FROM events WHERE subject IN (SELECT id FROM temp.pruned)")
     db.execute("DELETE FROM temp.pruned")
 
 

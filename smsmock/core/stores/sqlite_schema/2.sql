@@ -25,3 +25,7 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_dialect ON journal (dialect, operation);
 CREATE INDEX journal_by_operation ON journal (operation);
 CREATE INDEX journal_by_moment ON journal (at);
+
+-- A prune takes the pending events of the messages it drops (a delivered message's expiry waits 48
+-- hours): found by subject.
+CREATE INDEX events_by_subject ON events (subject);
