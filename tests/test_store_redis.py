@@ -20,6 +20,7 @@ from smsmock.core.accounts import Accounts
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
+from smsmock.core.lifecycle import move
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.stores import MessageQuery, StoreError, open_store
 from smsmock.core.stores.memory import MemoryStore
@@ -551,3 +552,24 @@ def test_while_redis_is_away_each_dialect_answers_its_documented_server_error() 
         assert sent.status == 200, "serving resumes when Redis is back"
         assert app.backend.store.stats().messages == 1, "nothing of the refused requests was stored"
         app.backend.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_process_that_read_a_message_before_another_moved_it_on_does_not_move_it_back(
+    handles: Callable[[], RedisStore],
+) -> None:
+    """Two processes run steps of one message at once: the later step's record stays."""
+    first, second = handles(), handles()
+    first.add_messages([a_message(1)])
+    stale = first.message("message-1")
+    moved = second.message("message-1")
+    assert stale is not None and moved is not None
+    at = moved.submitted_at
+    move(moved, WORDS.status("PENDING_ENROUTE"), WORDS.error("NO_ERROR"), at)
+    move(moved, WORDS.status("DELIVERED_TO_HANDSET"), WORDS.error("NO_ERROR"), at)
+    second.update_message(moved)
+    move(stale, WORDS.status("PENDING_ENROUTE"), WORDS.error("NO_ERROR"), at)
+    first.update_message(stale)
+    found = first.message("message-1")
+    assert found is not None and found.status.name == "DELIVERED_TO_HANDSET"
+    assert first.query(MessageQuery(status="DELIVERED")).total == 1
+    assert first.query(MessageQuery(status="PENDING")).total == 0

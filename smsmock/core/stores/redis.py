@@ -139,15 +139,18 @@ return {1, first}
 """
 )
 
-# ARGV: prefix, id, record, status, group. The status indexes and counts follow the record.
+# ARGV: prefix, id, record, status, group, status changes so far. The status indexes and counts follow
+# the record.
 _UPDATE_MESSAGE = (
     _LUA_COMMON
     + """
 local key = p .. "m:" .. ARGV[2]
 local name, group = ARGV[4], ARGV[5]
-local old = redis.call("HMGET", key, "seq", "dialect", "account", "name", "group")
+local old = redis.call("HMGET", key, "seq", "dialect", "account", "name", "group", "steps")
 if not old[1] then return 0 end
-redis.call("HSET", key, "rec", ARGV[3], "name", name, "group", group)
+-- A message's history only grows: a process that read it before another moved it on writes nothing.
+if tonumber(ARGV[6]) < tonumber(old[6] or "0") then return 0 end
+redis.call("HSET", key, "rec", ARGV[3], "name", name, "group", group, "steps", ARGV[6])
 if old[4] ~= name or old[5] ~= group then
   count(old[2], old[3], old[4], old[5], -1)
   count(old[2], old[3], name, group, 1)
@@ -712,7 +715,14 @@ class RedisStore:
     def update_message(self, message: Message) -> None:
         """Keeps the whole record and moves its status indexes, in one step; a cleared message stays gone."""
         record = json.dumps(encode_message(message), separators=(",", ":"))
-        self._write("update_message", message.id, record, message.status.name, message.status.group_name)
+        self._write(
+            "update_message",
+            message.id,
+            record,
+            message.status.name,
+            message.status.group_name,
+            len(message.history),
+        )
 
     @_guarded(retry=True, flush=False)
     def query(self, query: MessageQuery) -> Page[Message]:
