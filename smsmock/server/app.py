@@ -254,10 +254,7 @@ class MockApp:
         code = None if dialect is None else self.dialects[dialect].server_error_code
         if code is not None and operation is not None:
             with contextlib.suppress(Exception):  # a request too broken to echo gets the plain 503
-                reply = self.dialects[dialect].fault_reply(operation, request, code)
-                response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-                response.headers.extend(reply.headers)
-                return response
+                return _as_response(self.dialects[dialect].fault_reply(operation, request, code))
         response = _json(503, {"error": "store unavailable", "message": str(problem)})
         response.headers["Retry-After"] = "1"
         return response
@@ -450,8 +447,7 @@ def _refusal(status: int) -> Reply:
 
 
 def _faulted(reply: Reply, fault: Fault, request: Request) -> Response:
-    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-    response.headers.extend(reply.headers)
+    response = _as_response(reply)
     if fault.drop:
         socket = request.environ.get("werkzeug.socket")
         if socket is not None:
@@ -477,6 +473,11 @@ def _options(allowed: list[str]) -> Response:
 
 def _family_error(dialect: Dialect, problem: BadRequest) -> Response:
     reply: Reply = dialect.error_reply(problem, "json")  # type: ignore[attr-defined]
+    return _as_response(reply)
+
+
+def _as_response(reply: Reply) -> Response:
+    """A dialect's reply as a werkzeug Response, for the answers that reshape or pass it on."""
     response = Response(reply.body, status=reply.status, content_type=reply.content_type)
     response.headers.extend(reply.headers)
     return response
