@@ -172,6 +172,16 @@ def test_due_events_come_in_order_once(store: Store) -> None:
     assert store.next_due() == 30.0
 
 
+def test_a_pop_takes_at_most_its_limit_soonest_first(store: Store) -> None:
+    for number, due in enumerate([5.0, 1.0, 3.0, 1.0, 2.0]):
+        store.schedule(due, "send", f"m-{number}")
+    first = store.pop_due(4.0, 2)
+    second = store.pop_due(4.0, 2)
+    assert [(event.due, event.subject) for event in first] == [(1.0, "m-1"), (1.0, "m-3")]
+    assert [(event.due, event.subject) for event in second] == [(2.0, "m-4"), (3.0, "m-2")]
+    assert store.pop_due(4.0, 2) == [] and store.next_due() == 5.0
+
+
 # read-once queues
 
 

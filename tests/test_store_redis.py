@@ -284,6 +284,55 @@ def test_due_events_popped_by_several_processes_run_once(handles: Callable[[], R
     assert writer.next_due() is None
 
 
+def test_events_taken_in_a_block_are_held_until_what_they_changed_is_stored(
+    handles: Callable[[], RedisStore],
+) -> None:
+    """Another process sees held events as due, and its pop waits for them instead of reading state
+    they have yet to change."""
+    taker, other = handles(), handles()
+    taker.add_messages([a_message(1)])
+    taker.schedule(1.0, "finish", "message-1")
+    seen_by_other: list[Any] = []
+
+    def pop_while_held() -> None:
+        seen_by_other.append(other.next_due())
+        seen_by_other.append(other.pop_due(5.0))
+        seen_by_other.append(other.message("message-1"))
+
+    with taker.atomic():
+        (event,) = taker.pop_due(5.0)
+        moved = event.message
+        assert moved is not None
+        move(moved, WORDS.status("PENDING_ENROUTE"), WORDS.error("NO_ERROR"), START)
+        move(moved, WORDS.status("DELIVERED_TO_HANDSET"), WORDS.error("NO_ERROR"), START)
+        taker.update_message(moved)  # deferred: sent with the block's end
+        reader = threading.Thread(target=pop_while_held)
+        reader.start()
+        reader.join(timeout=0.2)
+        assert reader.is_alive(), "the other process waits while the event is held"
+    reader.join(timeout=5)
+    next_due, popped, message = seen_by_other
+    assert next_due == 1.0 and popped == []
+    assert message is not None and message.status.name == "DELIVERED_TO_HANDSET"
+    assert other.next_due() is None
+
+
+def test_events_a_stopped_process_held_fall_due_again_when_their_lease_ends(
+    handles: Callable[[], RedisStore],
+) -> None:
+    taker, other = handles(), handles()
+    taker.schedule(1.0, "send", "message-1")
+    taker._unit.deferred = []  # inside a block that never ends: the process stopped in its steps
+    (event,) = taker.pop_due(5.0)
+    taker._unit.deferred = None
+    assert other.next_due() == 1.0
+    # The lease runs on the Redis server's clock: end it there rather than wait for it.
+    taker.client.zadd(f"{taker.prefix}running-until", {f"{event.seq:020d}": 0})
+    (again,) = other.pop_due(5.0)
+    assert (again.due, again.kind, again.subject) == (1.0, "send", "message-1")
+    assert other.pop_due(5.0) == [] and other.next_due() is None
+
+
 def test_a_message_sent_through_one_process_is_seen_and_finished_by_another(
     handles: Callable[[], RedisStore],
 ) -> None:

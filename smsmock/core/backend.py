@@ -42,6 +42,8 @@ DUE_TOLERANCE = 1e-6
 """An event this close ahead of the clock counts as due. Moments are kept to the microsecond, and a float
 timestamp of this century holds about a quarter of one: the same moment reached by two sums (0.9 + 0.1
 and 1.0 seconds) may differ in the last bit."""
+STEP_BATCH = 1000
+"""Events one pop takes: a process holds no more at once, and sends what they changed before the next."""
 RETRY_BACKOFF = (1.0, 5.0, 30.0, 120.0)
 """Seconds before each retry of a failed callback; after the last, the report waits to be pulled."""
 NO_KEYWORD = "NO_KEYWORD"
@@ -306,12 +308,14 @@ class Backend:
         with self.store.atomic(), self._tick_lock:  # the events popped run whole, or stay due
             while True:
                 self._soonest_scheduled = math.inf
-                due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE)
+                due = self.store.pop_due(self.clock.timestamp() + DUE_TOLERANCE, STEP_BATCH)
                 self._run_all(due)
                 ran += len(due)
-                # Again only if the events made more due at once: whatever else falls due meanwhile
-                # (another process's) the next tick runs, and it saves asking the store each time.
-                if not due or self._soonest_scheduled > self.clock.timestamp() + DUE_TOLERANCE:
+                # Again if the batch was full, or if the events made more due at once: whatever else
+                # falls due meanwhile (another process's) the next tick runs, which saves asking.
+                if not due or (
+                    len(due) < STEP_BATCH and self._soonest_scheduled > self.clock.timestamp() + DUE_TOLERANCE
+                ):
                     return ran
 
     def _schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:

@@ -107,13 +107,13 @@ class MemoryStore(LocalSettings):
             seq = next(self._seq)
             heapq.heappush(self._events, (due, seq, Event(due, seq, kind, subject, data)))
 
-    def pop_due(self, now: float) -> list[Event]:
+    def pop_due(self, now: float, limit: int | None = None) -> list[Event]:
         upcoming = self.next_due()
         if upcoming is None or upcoming > now:
             return []
         with self._lock:
-            due = []
-            while self._events and self._events[0][0] <= now:
+            due: list[Event] = []
+            while self._events and self._events[0][0] <= now and len(due) != limit:
                 due.append(heapq.heappop(self._events)[2])
             return due
 

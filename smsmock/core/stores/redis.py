@@ -73,6 +73,17 @@ PRUNE_BATCH = 500
 """Messages one prune script drops: each batch is atomic, and no batch holds the server for long."""
 READ_BATCH = 1000
 """Records one script returns when every message is read."""
+POP_ALL = 1_000_000_000
+"""The limit of a pop that takes every due event."""
+EVENT_LEASE = 10
+"""Seconds a process may hold the events it took before they fall due again for others: a stopped
+process's events come back, and no live one takes this long over a batch of steps."""
+HELD_WAIT = 2.0
+"""The most seconds a pop waits for the events other processes hold: a process stopped while holding
+some delays the others' reads no longer than this."""
+WAIT_FIRST_PAUSE = 0.0005
+WAIT_LAST_PAUSE = 0.01
+"""The pauses, doubling from the first to the last, while waiting for events another process holds."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -276,30 +287,75 @@ if redis.call("SCARD", p .. subject_events) == 1 then redis.call("SADD", p .. "k
 return member
 """
 
-# ARGV: prefix, now. Takes every event due by now, in (due, number) order: each is handed out once.
+# ARGV: prefix, now, limit, lease in seconds (0: hand the events over for good). Takes up to `limit`
+# events due by now, in (due, number) order: each is handed out once. With a lease, the events are
+# held in `running` until their taker sends what they changed (_FINISH_EVENTS), so every process can
+# see that state is still on its way; a taker stopped before that loses them when the lease ends, and
+# they fall due again. The answer starts with how many events other takers hold.
 _POP_DUE = """
 local p = ARGV[1]
-local members = redis.call("ZRANGEBYSCORE", p .. "events", "-inf", ARGV[2])
-if #members == 0 then return {} end
-local found = {}
-for i = 1, #members, 1000 do
-  local part = {unpack(members, i, math.min(i + 999, #members))}
-  local data = redis.call("HMGET", p .. "event-data", unpack(part))
-  for j, member in ipairs(part) do
-    local subject = cjson.decode(data[j])[3]
-    found[#found + 1] = member
-    found[#found + 1] = data[j]
-    -- The message the event is about comes along: the step needs it, and asking costs a round trip.
-    found[#found + 1] = redis.call("HGET", p .. "m:" .. subject, "rec")
-    redis.call("SREM", p .. "ev:" .. subject, member)
-    if redis.call("EXISTS", p .. "ev:" .. subject) == 0 then
-      redis.call("SREM", p .. "keys", "ev:" .. subject)
-    end
-  end
-  redis.call("ZREM", p .. "events", unpack(part))
-  redis.call("HDEL", p .. "event-data", unpack(part))
+local time = redis.call("TIME")
+local clock = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local function follow(member, subject)
+  redis.call("SADD", p .. "ev:" .. subject, member)
+  redis.call("SADD", p .. "keys", "ev:" .. subject)
 end
+for _, member in ipairs(redis.call("ZRANGEBYSCORE", p .. "running-until", "-inf", clock)) do
+  redis.call("ZREM", p .. "running-until", member)
+  redis.call("ZREM", p .. "running", member)
+  local data = redis.call("HGET", p .. "event-data", member)
+  if data then
+    local event = cjson.decode(data)
+    redis.call("ZADD", p .. "events", event[1], member)
+    follow(member, event[3])
+  end
+end
+local held = redis.call("ZCARD", p .. "running")
+local members = redis.call("ZRANGEBYSCORE", p .. "events", "-inf", ARGV[2], "LIMIT", 0, tonumber(ARGV[3]))
+local found = {held}
+if #members == 0 then return found end
+local lease = tonumber(ARGV[4])
+local data = redis.call("HMGET", p .. "event-data", unpack(members))
+for j, member in ipairs(members) do
+  local event = cjson.decode(data[j])
+  local subject = event[3]
+  found[#found + 1] = member
+  found[#found + 1] = data[j]
+  -- The message the event is about comes along: the step needs it, and asking costs a round trip.
+  found[#found + 1] = redis.call("HGET", p .. "m:" .. subject, "rec")
+  redis.call("SREM", p .. "ev:" .. subject, member)
+  if redis.call("EXISTS", p .. "ev:" .. subject) == 0 then
+    redis.call("SREM", p .. "keys", "ev:" .. subject)
+  end
+  if lease > 0 then
+    redis.call("ZADD", p .. "running", event[1], member)
+    redis.call("ZADD", p .. "running-until", clock + lease, member)
+  end
+end
+redis.call("ZREM", p .. "events", unpack(members))
+if lease == 0 then redis.call("HDEL", p .. "event-data", unpack(members)) end
 return found
+"""
+
+# ARGV: prefix, the events taken with a lease whose changes are now stored.
+_FINISH_EVENTS = """
+local p = ARGV[1]
+local members = {unpack(ARGV, 2)}
+redis.call("ZREM", p .. "running", unpack(members))
+redis.call("ZREM", p .. "running-until", unpack(members))
+redis.call("HDEL", p .. "event-data", unpack(members))
+return #members
+"""
+
+# ARGV: prefix. The soonest due moment of the pending events and of those a taker still holds.
+_NEXT_DUE = """
+local p = ARGV[1]
+local soonest = false
+for _, key in ipairs({"events", "running"}) do
+  local first = redis.call("ZRANGE", p .. key, 0, 0, "WITHSCORES")
+  if first[2] and (not soonest or tonumber(first[2]) < tonumber(soonest)) then soonest = first[2] end
+end
+return soonest
 """
 
 # ARGV: prefix, queue key, queue name, message id.
@@ -402,9 +458,9 @@ local function unlink(names, prefix)
 end
 unlink(redis.call("ZRANGE", p .. "ids", 0, -1), "m:")
 unlink(redis.call("SMEMBERS", p .. "keys"), "")
-unlink({"ids", "submitted", "counts", "events", "event-data", "inbound", "attempts", "attempt-failures",
-  "report-queues", "inbound-queues", "keys", "settings", "journal", "journal-at", "journal-records",
-  "journal-keys"}, "")
+unlink({"ids", "submitted", "counts", "events", "event-data", "running", "running-until", "inbound",
+  "attempts", "attempt-failures", "report-queues", "inbound-queues", "keys", "settings", "journal",
+  "journal-at", "journal-records", "journal-keys"}, "")
 redis.call("INCR", p .. "settings-version")
 """
 
@@ -619,6 +675,8 @@ class RedisStore:
                 "query": _QUERY,
                 "schedule": _SCHEDULE,
                 "pop_due": _POP_DUE,
+                "finish_events": _FINISH_EVENTS,
+                "next_due": _NEXT_DUE,
                 "push_report": _PUSH_REPORT,
                 "peek_reports": _PEEK_REPORTS,
                 "take_reports": _TAKE_REPORTS,
@@ -757,8 +815,21 @@ class RedisStore:
         self._write("schedule", repr(float(due)), kind, subject, encoded)
 
     @_guarded(retry=False, flush=False)
-    def pop_due(self, now: float) -> list[Event]:
-        flat = self._run("pop_due", repr(float(now)))
+    def pop_due(self, now: float, limit: int | None = None) -> list[Event]:
+        """Events due by now. In an `atomic` block they stay held, so that every process sees state is
+        on its way, until the block sends what they changed; while only other takers hold events, this
+        waits for them (a bounded time), so no caller reads state a due event has yet to change."""
+        holding = getattr(self._unit, "deferred", None) is not None
+        give_up = time.monotonic() + HELD_WAIT
+        pause = WAIT_FIRST_PAUSE
+        while True:
+            self._finish_held()
+            flat = self._run("pop_due", repr(float(now)), limit or POP_ALL, EVENT_LEASE if holding else 0)
+            held_elsewhere, flat = flat[0], flat[1:]
+            if flat or not held_elsewhere or time.monotonic() > give_up:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, WAIT_LAST_PAUSE)
         events = []
         for index in range(0, len(flat), 3):
             due, kind, subject, data = json.loads(flat[index + 1])
@@ -766,12 +837,21 @@ class RedisStore:
             event = Event(float(due), int(flat[index]), kind, subject, decode_event_data(json.loads(data)))
             event.message = _decode(record) if record else None
             events.append(event)
+        if holding:
+            self._unit.held = [*getattr(self._unit, "held", ()), *flat[0::3]]
         return events
+
+    def _finish_held(self) -> None:
+        """Queue the release of the events this thread holds, after the writes their steps deferred."""
+        held = getattr(self._unit, "held", None)
+        if held:
+            self._unit.held = []
+            self._unit.deferred.append(("finish_events", tuple(held)))
 
     @_guarded(retry=True)
     def next_due(self) -> float | None:
-        first = self.client.zrange(f"{self.prefix}events", 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
+        soonest = self._scripts["next_due"](args=[self.prefix])
+        return None if soonest is None else float(soonest)
 
     # read-once queues
 
@@ -897,6 +977,8 @@ class RedisStore:
         self._send_deferred()
 
     def _send_deferred(self) -> None:
+        if getattr(self._unit, "held", None):
+            self._finish_held()
         deferred = getattr(self._unit, "deferred", None)
         if deferred:
             self._unit.deferred = []

@@ -331,7 +331,7 @@ class SqliteStore:
                 (due, kind, subject, encoded),
             )
 
-    def pop_due(self, now: float) -> list[Event]:
+    def pop_due(self, now: float, limit: int | None = None) -> list[Event]:
         # Outside an `atomic` block, a look first spares taking the write lock when nothing is due.
         if getattr(self._unit, "db", None) is None:
             upcoming = self.next_due()
@@ -339,7 +339,10 @@ class SqliteStore:
                 return []
         with self._transaction() as db:
             rows = db.execute(
-                "DELETE FROM events WHERE due <= ? RETURNING due, seq, kind, subject, data", (now,)
+                "DELETE FROM events WHERE seq IN"
+                " (SELECT seq FROM events WHERE due <= ? ORDER BY due, seq LIMIT ?)"
+                " RETURNING due, seq, kind, subject, data",
+                (now, -1 if limit is None else limit),
             ).fetchall()
         # RETURNING gives no order: due order, and storage order among equals, as the memory heap does.
         return sorted(_event(*row) for row in rows)
