@@ -923,6 +923,25 @@ def test_a_never_delivered_message_expires_at_its_validity_end() -> None:
     assert backend.pull_reports(default_account(backend), DIALECT, limit=10) == [message]
 
 
+def test_a_delivered_message_leaves_no_step_pending() -> None:
+    """Its expiry would wait out the validity (48 hours) for nothing, in the store's memory."""
+    backend = frozen_backend()
+    message = send(backend, "15550001001")
+    advance(backend, 5)
+    assert current(backend, message).status.name == "DELIVERED_TO_HANDSET"
+    assert backend.store.next_due() is None
+
+
+def test_a_delivery_due_after_the_validity_end_expires_instead() -> None:
+    late = {"to": "4179[0-9]+", "status": "DELIVERED_TO_HANDSET", "after": 3600}
+    backend = frozen_backend(rules=rules([late]))
+    message = send(backend, "41793026727", validity_minutes=30)
+    advance(backend, 30 * 60)
+    assert current(backend, message).status.name == "EXPIRED_EXPIRED"
+    advance(backend, 3600)
+    assert current(backend, message).status.name == "EXPIRED_EXPIRED", "a final status stays"
+
+
 def test_validity_is_at_most_48_hours() -> None:
     backend = frozen_backend()
     message = send(backend, "15550001006", validity_minutes=10_000)

@@ -653,3 +653,47 @@ def test_a_store_opened_before_a_fork_is_used_by_the_child_on_its_own_connection
     assert used_by_child and not parents & set(used_by_child), "the child opened connections of its own"
     assert SqliteStore.open(tmp_path / "forked.db").message(sent) is not None
     assert store.message(sent) is not None, "the parent's own connections still read the file"
+
+
+# checkpoints, off the requests' path
+
+
+class _OneRound:
+    """A stop signal that lets the checkpoint loop run exactly once."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    def wait(self, timeout: float) -> bool:
+        self.rounds += 1
+        return self.rounds > 1
+
+
+def test_the_checkpoint_thread_copies_the_wal_into_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smsmock.core.stores import sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_INTERVAL", 3600.0)  # the store's own thread stays idle
+    path = tmp_path / "store.db"
+    store = SqliteStore.open(path)
+    store.add_messages([make_message(n, "default", "shortlink", "41793026727", None) for n in range(300)])
+    before = path.stat().st_size
+    sqlite_module._checkpoint_until(path, _OneRound())  # type: ignore[arg-type]
+    assert path.stat().st_size > before, "the pages the WAL held are in the database file now"
+    with sqlite3.connect(path) as db:
+        busy, in_wal, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert (busy, in_wal) == (0, copied)
+    store.close()
+
+
+def test_closing_the_store_ends_its_checkpoint_thread(tmp_path: Path) -> None:
+    def checkpointers() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "smsmock-sqlite-checkpoints"]
+
+    already = set(checkpointers())
+    store = SqliteStore.open(tmp_path / "store.db")
+    (started,) = set(checkpointers()) - already
+    store.close()
+    started.join(timeout=5)
+    assert not started.is_alive()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -65,6 +66,25 @@ class Callback:
     """The message id (or bulk id of a Number Context request) the callback is about."""
     payload: Any
     attempt: int = 1
+
+
+_SHARED_OPTIONS: dict[tuple[tuple[str, type, Any], ...], dict[str, Any]] = {}
+SHARED_OPTIONS_MOST = 1024
+"""Distinct option sets kept for sharing; past that, each message keeps its own."""
+
+
+def _shared_options(options: dict[str, Any]) -> dict[str, Any]:
+    """One dict for every message with these options (most sends carry the same few): a stored message
+    then costs no dict of its own. Shared, so never changed in place: a change replaces it."""
+    try:
+        # The type too: True and 1 are equal keys, but not the same option in a reply.
+        key = tuple((name, type(value), value) for name, value in options.items())
+        shared = _SHARED_OPTIONS.get(key)
+        if shared is None and len(_SHARED_OPTIONS) < SHARED_OPTIONS_MOST:
+            shared = _SHARED_OPTIONS[key] = options
+    except TypeError:  # a value that is itself a dict or list (shortlink's tracking): its own
+        return options
+    return options if shared is None else shared
 
 
 _sent_by_request: ContextVar[list[str] | None] = ContextVar("smsmock_sent_by_request", default=None)
@@ -183,7 +203,7 @@ class Backend:
 
     def _refuse_duplicate(self, account: Account, message: Message) -> None:
         message.id = str(uuid.uuid4())
-        message.options["client_id"] = False
+        message.options = {**message.options, "client_id": False}  # it may be shared: a copy
         if message.status.final:
             return  # refused already for another reason, and charged nothing
         self.accounts.refund(account, message.price)  # it is not sent
@@ -265,8 +285,8 @@ class Backend:
             notify_content_type=submission.notify_content_type,
             callback_data=submission.callback_data,
             outcome=outcome,
-            mcc_mnc=None if network is None else network.mcc_mnc,
-            options={**submission.options, "client_id": bool(client_id)},
+            mcc_mnc=None if network is None else sys.intern(network.mcc_mnc),
+            options=_shared_options({**submission.options, "client_id": bool(client_id)}),
             client_ref=submission.client_ref,
         )
         message.history.append(StatusChange(now, message.status, message.error))
@@ -357,10 +377,17 @@ class Backend:
         if kind == "send":
             message.sent_at = at
             assert message.outcome is not None
-            if message.expires_at is not None:
-                self._schedule(message.expires_at.timestamp(), "expire", message.id)
             # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
-            if message.outcome.status.group_name != "ACCEPTED":
+            finishes = message.outcome.status.group_name != "ACCEPTED"
+            # No expiry for a message whose final status comes first: a delivered message's expiry
+            # would wait out the validity (48 hours by default) for nothing, in the store's memory.
+            if message.expires_at is not None and not (
+                finishes
+                and message.outcome.status.final
+                and due + message.outcome.after < message.expires_at.timestamp()
+            ):
+                self._schedule(message.expires_at.timestamp(), "expire", message.id)
+            if finishes:
                 self._schedule(due + message.outcome.after, "finish", message.id)
                 lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
         elif kind == "finish":
