@@ -25,10 +25,10 @@ from smsmock.contracts.forms import posted_fields
 from smsmock.contracts.journal import Exchange
 from smsmock.contracts.params import decode_params, overlay_form
 from smsmock.contracts.validation import Violation, validate
+from smsmock.core.clock import parse_moment
 
 _FORM = "application/x-www-form-urlencoded"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_FRACTION = re.compile(r"\.(\d+)")
 PHP_STYLE_FORMS = frozenset({"sendsms"})
 """Dialects that read a POST's form fields only, as PHP's $_POST does, and a GET's query only."""
 MAX_FILE_OCTETS = 512 << 20
@@ -357,10 +357,8 @@ def _moment(value: Any) -> datetime:
     """An ISO-8601 time (HAR's startedDateTime, the journal's at); an absent or bad one is the epoch."""
     if not isinstance(value, str):
         return _EPOCH
-    # Python 3.10 reads only 3 or 6 fraction digits and no "Z"; recorders write 1 to 9 and "Z".
-    text = _FRACTION.sub(lambda found: "." + found.group(1)[:6].ljust(6, "0"), value.strip())
     try:
-        moment = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text))
+        moment = parse_moment(value)
     except ValueError:
         return _EPOCH
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from dateutil.parser import isoparse
+
 from smsmock.core.shared import LocalSettings, SharedSettings
 
 LAST_MOMENT = datetime.max.replace(tzinfo=timezone.utc)
@@ -35,6 +37,17 @@ def within_range(moment: datetime, name: str = "the moment") -> datetime:
             f"{name} is past {LATEST.isoformat(timespec='seconds')}, the latest moment smsmock can schedule"
         )
     return moment
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date-time as the documents and clients write it: `2015-02-12T09:51:43.123+0100`,
+    `+01:00` or `Z`, a space for the T, any number of fraction digits, no offset (naive), a date alone.
+    ValueError when the text is none. Read alike on every Python the package supports: the standard
+    library's `fromisoformat` takes a basic-format offset (`+0100`) only from 3.11 on."""
+    try:
+        return isoparse(text.strip())
+    except (ValueError, OverflowError) as problem:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r} ({problem})") from None
 
 
 class Clock:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from smsmock.core.clock import ClockRangeError, within_range
+from smsmock.core.clock import ClockRangeError, parse_moment, within_range
 from smsmock.core.messages import Message
 from smsmock.core.vocabulary import Error, Status
 from smsmock.dialects.wire import BadRequest
@@ -29,11 +29,8 @@ def timestamp(moment: datetime | None) -> str | None:
 
 def parse_timestamp(value: str, name: str) -> datetime:
     """An ISO-8601 date-time; one without an offset is read as UTC (the contracts' tolerant reading)."""
-    text = value.strip().replace(" ", "T", 1)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
+        moment = parse_moment(value)
     except ValueError:
         raise BadRequest(f"{name} is not an ISO-8601 date-time: {value!r}") from None
     if moment.tzinfo is None:

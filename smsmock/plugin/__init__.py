@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from smsmock.core.accounts import Account, Accounts, amount
-from smsmock.core.clock import ClockRangeError, within_range
+from smsmock.core.clock import ClockRangeError, parse_moment, within_range
 from smsmock.core.rules import RULE_FILE_KEYS, RuleError
 from smsmock.plugin.handle import ContractViolation, Credentials, SmsMock
 from smsmock.plugin.inprocess import ROOT, InProcessTransport
@@ -279,7 +279,7 @@ def _with_marker(config: MockConfig, options: dict[str, Any]) -> MockConfig:
 
 def _moment(start: Any) -> datetime:
     try:
-        moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+        moment = start if isinstance(start, datetime) else parse_moment(str(start))
         return within_range(moment, f"clock_start={start!r}")
     except ClockRangeError as problem:
         raise MarkerError(str(problem)) from None

@@ -44,6 +44,8 @@ CHUNK = 1000
 """Rows read at a time when every message is walked: memory stays bounded by what matches."""
 CHECKPOINT_INTERVAL = 0.5
 """Seconds between two checkpoints of the store's checkpoint thread."""
+CHECKPOINT_RESTART_PAGES = 4_000
+"""WAL pages (16 MB) past which the checkpoint thread makes the next write start the WAL over."""
 CHECKPOINT_PAGES = 50_000
 """WAL pages (200 MB) past which a commit checkpoints itself: only when the thread falls behind."""
 _SCHEMA_PACKAGE = "smsmock.core.stores.sqlite_schema"
@@ -86,6 +88,9 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
 
     PASSIVE: it copies what no reader still needs and never waits for a writer or holds one up; a
     checkpoint that fails (the file went away, a lock) is simply tried again at the next interval.
+    Under a steady stream of writes a passive checkpoint is never complete when the next write
+    begins, so the WAL would never start over: past CHECKPOINT_RESTART_PAGES, a RESTART holds the
+    writers back for what the passive one left (a few pages) and one sync.
     """
     try:
         with _in_sqlite:
@@ -95,7 +100,9 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
     try:
         while not stop.wait(CHECKPOINT_INTERVAL):
             with _in_sqlite, contextlib.suppress(sqlite3.Error):
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _, in_wal, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if in_wal > CHECKPOINT_RESTART_PAGES:
+                    connection.execute("PRAGMA wal_checkpoint(RESTART)")
     finally:
         with _in_sqlite:
             connection.close()
