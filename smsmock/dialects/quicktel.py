@@ -21,7 +21,7 @@ from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import Submission
 from smsmock.core.messages import Message
-from smsmock.dialects.wire import FORM, XML, BadRequest, Reply, media_type, parse_xml_tree
+from smsmock.dialects.wire import FORM, XML, BadRequest, Reply, media_type, parse_xml_tree, well_formed
 
 CONTENT_TYPE = "application/xml; charset=UTF-8"
 FORM_FIELD = "xml"
@@ -418,5 +418,5 @@ def _error_reply(error: str) -> Reply:
 
 def _xml_reply(root: Element, operation: str) -> Reply:
     """Every reply is HTTP 200: quicktel says what went wrong in res (errata quicktel-http-status)."""
-    body = '<?xml version="1.0" encoding="UTF-8"?>' + tostring(root, encoding="unicode")
+    body = well_formed('<?xml version="1.0" encoding="UTF-8"?>' + tostring(root, encoding="unicode"))
     return Reply(200, CONTENT_TYPE, body.encode(), operation)

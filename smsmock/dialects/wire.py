@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -148,13 +149,24 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry at all, not even as a character reference."""
+
+
+def well_formed(document: str) -> str:
+    """An XML document whose data reads back as written: a CR as `&#13;` (a parser reads a raw one as
+    a line feed), and each character XML 1.0 cannot carry (most C0 controls, a lone surrogate, U+FFFE)
+    as U+FFFD, so client data never makes a reply ill-formed. Markup written here holds neither."""
+    return _NOT_IN_XML.sub("\ufffd", document).replace("\r", "&#13;")
+
+
 def xml_body(root: str, value: Mapping[str, Any], wrapped: Collection[str] = ()) -> bytes:
     """An XML document of `value` under `root`: a list repeats its element, or nests one level when
     its key is in `wrapped` (`<results><results>..</results></results>`), as each document shows."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', f"<{root}>"]
     _xml_fields(value, wrapped, parts)
     parts.append(f"</{root}>")
-    return "".join(parts).encode()
+    return well_formed("".join(parts)).encode()
 
 
 def _xml_fields(value: Mapping[str, Any], wrapped: Collection[str], parts: list[str]) -> None:
