@@ -1007,6 +1007,26 @@ def test_number_notify_acknowledges_pending(mock: Transport) -> None:
     assert status_of(second) == "REJECTED_DESTINATION" and "messageId" not in second
 
 
+@pytest.mark.parametrize("wire", ["json", "xml"])
+@pytest.mark.parametrize("notify_url", [None, ""], ids=["absent", "empty"])
+def test_number_notify_without_a_notify_url_is_a_general_error_and_looks_nothing_up(
+    mock: Transport, wire: str, notify_url: str | None
+) -> None:
+    """errata shortlink-number-notify-url: the results would have nowhere to go."""
+    payload: dict[str, Any] = {"to": [SWISS]}
+    if notify_url is not None:
+        payload["notifyUrl"] = notify_url
+    answer = mock.call("shortlink", "number_notify", payload, wire=wire, accept=JSON, status=400)
+    exception = answer.service_exception()
+    assert exception["messageId"] == "BAD_REQUEST" and "notifyUrl" in exception["text"]
+    body = (
+        json.dumps(payload) if wire == "json" else xml_request(payload, FAMILY_XML_WRAPPED["number_notify"])
+    )
+    media = JSON if wire == "json" else XML
+    assert errors(validate("shortlink", "number_notify", "request", body, media)), "the contract agrees"
+    assert mock.app.backend.store.next_due() is None, "no callback was scheduled"
+
+
 # 7. errors
 
 
