@@ -176,6 +176,12 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
     parser.add_argument(
+        "--no-ui",
+        dest="ui",
+        action="store_false",
+        help="no web inbox at / and /_smsmock/ui/ (then / answers as any path no dialect documents)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -228,6 +234,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.store:
         config.store = args.store
     config.retain = args.retain or config.retain or SERVE_DEFAULT
+    config.ui = config.ui and args.ui
     access_log = None if args.quiet else AccessLog(sys.stdout, args.log_format)
     try:
         with contextlib.suppress(KeyboardInterrupt):

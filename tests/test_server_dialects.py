@@ -1216,7 +1216,7 @@ def test_qikli_answers_a_wrong_method_with_its_general_error(
 
 def test_an_unknown_path_is_404(mock: Transport) -> None:
     headers = {"Authorization": AUTHORIZATION, "Accept": JSON}
-    for path in ("/restapi/sms/1/text/nothing", "/sms/3/text/advanced", "/"):
+    for path in ("/restapi/sms/1/text/nothing", "/sms/3/text/advanced", "/nothing-here"):
         answer = mock.request("GET", path, b"", headers)
         assert answer.status == 404, (path, answer)
         assert_valid("shortlink", "error", answer)

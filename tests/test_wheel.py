@@ -37,6 +37,19 @@ def test_wheel_ships_schemas_and_fixtures(wheel):
     assert any(name.startswith("smsmock/_data/schemas/") for name in names)
 
 
+def test_wheel_ships_the_inbox_templates_and_static_files(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {
+        name for name in names if name.startswith(("smsmock/inbox/templates/", "smsmock/inbox/static/"))
+    }
+    on_disk = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("templates", "static")
+        for path in (ROOT / "smsmock" / "inbox" / folder).iterdir()
+    }
+    assert shipped == on_disk and "smsmock/inbox/static/inbox.js" in shipped
+
+
 def test_installed_wheel_segments_and_validates_without_the_source_tree(wheel, tmp_path):
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)

@@ -32,6 +32,7 @@ from smsmock.dialects.sendsms import Sendsms
 from smsmock.dialects.shortlink import Shortlink
 from smsmock.dialects.unified import Unified
 from smsmock.dialects.wire import BadRequest, Reply
+from smsmock.inbox import Inbox
 from smsmock.server.accesslog import AccessLog, AccessRecord
 from smsmock.server.config import MockConfig
 from smsmock.server.control import CONTROL_PREFIX, Control
@@ -81,6 +82,8 @@ class MockApp:
         self.webhooks = WebhookSender(self.backend, self._render_callback)
         self.backend.notifier = self.webhooks
         self.control = Control(self)
+        self.inbox = Inbox(self) if self.config.ui else None
+        """The web inbox at / and /_smsmock/ui/; None with `--no-ui`."""
         # Every dialect path is a fixed string, so a dict routes every request (werkzeug's Map, which
         # matches patterns, cost more to build than the rest of the app and more per request than a dict).
         self._routes = {
@@ -267,6 +270,8 @@ class MockApp:
         """The answer to one request: a dialect's reply, or a Response (control API, faults, errors)."""
         self.settings.refresh()  # what another process on the store changed: clock, rules, faults
         path, method = request.path.rstrip("/"), request.method
+        if self.inbox is not None and self.inbox.serves(path):
+            return Handled(self.inbox.respond(request, path), "inbox", None)
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             return Handled(self._control(request, path[len(CONTROL_PREFIX) + 1 :]), "control", None)
         route = self._routes.get((path, method))

@@ -35,6 +35,8 @@ class MockConfig:
     """Where the mock's state lives: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`."""
     retain: Retention | None = None
     """What is kept; None when not said (`smsmock serve` then keeps 48 hours, the fixtures everything)."""
+    ui: bool = True
+    """Whether the web inbox answers at `/` and under /_smsmock/ui/ (`smsmock serve --no-ui`: it does not)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], base: Path | None = None) -> MockConfig:

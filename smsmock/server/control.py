@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -55,6 +56,7 @@ class Control:
             ("POST", "clock/advance"): lambda request, rest: self.advance(
                 _number(_body(request, {"seconds"}), "seconds")
             ),
+            ("POST", "clock/next"): lambda request, rest: self.advance_to_next_event(),
             ("POST", "clock/set"): lambda request, rest: self.set_clock(**_body(request, {"at", "frozen"})),
             ("POST", "clock/freeze"): lambda request, rest: self.freeze(),
             ("POST", "clock/unfreeze"): lambda request, rest: self.unfreeze(),
@@ -78,6 +80,8 @@ class Control:
     def dispatch(self, request: Request, path: str, method: str | None = None) -> Response:
         """Serve one control request; `method` stands in for the request's (HEAD is served as GET)."""
         method = method or request.method
+        if method not in _READS and (foreign := _foreign_origin(request)) is not None:
+            return _reply(403, {"error": "cross-origin request refused", "message": foreign})
         segments = [segment for segment in path.split("/") if segment]
         handler, rest = self._route(method, segments)
         if handler is None:
@@ -224,6 +228,16 @@ class Control:
             raise ControlError(str(problem)) from None
         ran = self.app.backend.tick()
         return {**self.clock(), "ran": ran}
+
+    def advance_to_next_event(self) -> dict[str, Any]:
+        """Run what is due, then move the clock to the next event (a send, a delivery, an expiry, a
+        callback) and run it."""
+        ran = self.app.backend.tick()
+        upcoming = self.app.backend.store.next_due()
+        if upcoming is None:
+            return {**self.clock(), "ran": ran}
+        moved = self.advance(max(0.0, upcoming - self.app.clock.timestamp()))
+        return {**moved, "ran": moved["ran"] + ran}
 
     def set_clock(self, at: str | None = None, frozen: bool | None = None) -> dict[str, Any]:
         if at is not None:
@@ -392,6 +406,34 @@ class Control:
         self.app.journal.clear()
         self.app.faults.clear()
         return {"status": "reset"}
+
+
+_READS = ("GET", "HEAD", "OPTIONS")
+
+
+def _foreign_origin(request: Request) -> str | None:
+    """Why a state-changing request comes from another site's page, or None when it may go on.
+
+    A browser names the page that made a request (`Origin`, `Sec-Fetch-Site`); any page the person
+    has open could otherwise reset the mock or inject messages. A request with neither header comes
+    from no page (curl, tests, the pytest plugin) and is taken.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return "a page of another site may not change this mock (Sec-Fetch-Site: cross-site)"
+        return None
+    host = request.host.lower()
+    try:
+        # Only the host and port are compared: behind a TLS proxy the scheme the mock sees differs.
+        if origin != "null" and urlsplit(origin).netloc.lower() == host:
+            return None
+    except ValueError:
+        pass  # not a URL: no page of this mock's
+    return (
+        f"a page of {origin} may not change this mock: state-changing control requests are taken from"
+        f" the mock's own pages ({host}) or from clients that send no Origin header (curl, tests)"
+    )
 
 
 def _metrics(app: MockApp, request: Request) -> Response:

@@ -80,6 +80,8 @@ def banner(app: MockApp, root: str, host: str) -> str:
     lines = [f"smsmock serving on {root}", ""]
     for name, url in app.base_urls(root).items():
         lines.append(f"  {name:<10} {url}")
+    if app.inbox is not None:
+        lines.append(f"  {'inbox':<10} {root}/")
     lines.append("")
     lines.append(f"  store      {app.config.store}")
     if app.config.retain is not None:
@@ -93,6 +95,7 @@ def banner(app: MockApp, root: str, host: str) -> str:
     if not is_loopback(host):
         lines.append(
             f"  listening beyond loopback ({host}): other machines can reach this mock and its control API"
+            + (" and inbox" if app.inbox is not None else "")
         )
         lines.append("")
     lines.append("Ctrl-C stops the server.")
