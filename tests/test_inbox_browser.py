@@ -3,8 +3,8 @@
 The browser is Debian's `chromium` package (`.ci/run` installs it); Playwright only drives it and
 never downloads one. The server is `smsmock serve` on a free loopback port, its clock frozen, so a
 status moves only when a test moves the clock through the page; every check waits for its
-condition with a timeout, none sleeps. The list and message tests leave their screenshots in docs/
-for the README.
+condition with a timeout, none sleeps. The list and message tests take the README's pictures
+(`SMSMOCK_UPDATE_DOCS=1 python -m pytest tests/test_inbox_browser.py` writes them to docs/).
 """
 
 from __future__ import annotations
@@ -200,9 +200,13 @@ def inbox(served: Served, browser: BrowserContext) -> Iterator[InboxPage]:
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
-    """A picture of the page for the README, in docs/."""
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / name), full_page=full_page)
+    """A picture of the page for the README: written to docs/ when SMSMOCK_UPDATE_DOCS is set (a
+    picture differs at every run, so a plain test run leaves the tree as it found it)."""
+    picture = page.screenshot(full_page=full_page)
+    assert picture.startswith(b"\x89PNG"), "a PNG of the page"
+    if os.environ.get("SMSMOCK_UPDATE_DOCS"):
+        DOCS.mkdir(exist_ok=True)
+        (DOCS / name).write_bytes(picture)
 
 
 # the list
