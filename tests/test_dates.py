@@ -14,6 +14,8 @@ from smsmock.contracts.catalog import examples
 from smsmock.core.clock import parse_moment
 from smsmock.dialects.family import parse_timestamp
 from smsmock.dialects.wire import BadRequest
+from smsmock.server.app import MockApp
+from smsmock.server.config import MockConfig
 
 DIALECTS = ("shortlink", "qikli", "unified", "quicktel", "sendsms")
 DOCUMENTED = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?")
@@ -90,3 +92,11 @@ def test_a_date_time_without_an_offset_is_read_as_utc() -> None:
 def test_a_text_that_is_no_date_time_is_the_dialect_s_bad_request(text: str) -> None:
     with pytest.raises(BadRequest, match="sendAt is not an ISO-8601 date-time"):
         parse_timestamp(text, "sendAt")
+
+
+def test_the_config_and_the_control_api_read_the_documents_basic_offset_too() -> None:
+    config = MockConfig.from_mapping({"clock": {"start": "2030-01-01T12:00:00.000+0100", "frozen": True}})
+    app = MockApp(config)
+    assert app.clock.now() == datetime(2030, 1, 1, 11, 0, tzinfo=timezone.utc)
+    app.control.set_clock(at="2030-01-01T13:30:00.000+0100")
+    assert app.clock.now() == datetime(2030, 1, 1, 12, 30, tzinfo=timezone.utc)

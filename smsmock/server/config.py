@@ -10,7 +10,7 @@ from typing import Any
 
 from smsmock.contracts.journal import DEFAULT_SIZE
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
-from smsmock.core.clock import within_range
+from smsmock.core.clock import parse_moment, within_range
 from smsmock.core.retention import Retention, retention_from
 from smsmock.core.rules import OutcomeRules
 from smsmock.core.stores import SCHEMES
@@ -68,7 +68,7 @@ class MockConfig:
         if clock.get("start") is not None:
             start = clock["start"]
             try:
-                moment = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+                moment = start if isinstance(start, datetime) else parse_moment(str(start))
                 config.clock_start = within_range(moment, f"clock start {start!r}")
             except ValueError as problem:  # ClockRangeError among them
                 raise ConfigError(f"clock: {problem}") from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from smsmock.contracts import jsontext
 from smsmock.core.accounts import Account, amount
-from smsmock.core.clock import ClockRangeError, within_range
+from smsmock.core.clock import ClockRangeError, parse_moment, within_range
 from smsmock.core.messages import Message
 from smsmock.core.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, every
 from smsmock.core.rules import SETTING as RULES_SETTING
@@ -242,7 +241,7 @@ class Control:
     def set_clock(self, at: str | None = None, frozen: bool | None = None) -> dict[str, Any]:
         if at is not None:
             try:
-                moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+                moment = parse_moment(str(at))
             except ValueError:
                 raise ControlError(f"at must be an ISO-8601 date-time, not {at!r}") from None
             try:
