@@ -161,3 +161,37 @@ def test_the_journal_names_the_fault_that_shaped_a_reply(mock: MockServer) -> No
     assert entry.fault is not None and entry.fault["id"] == fault["id"]
     assert entry.fault["processed"] is False
     assert entry.message_ids == ()
+
+
+QUICKTEL_SEND = (
+    '<?xml version="1.0" encoding="UTF-8"?><xml_request name="sms_send">'
+    '<xml_user lgn="Aladdin" pwd="open sesame"/>'
+    '<sms sms_id="1" number="79031234567" source_number="InfoSMS">hi</sms></xml_request>'
+)
+
+
+def quicktel_status(mock: MockServer, push_id: str) -> requests.Response:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><xml_request name="sms_status2">'
+        f'<xml_user lgn="Aladdin" pwd="open sesame"/><sms push_id="{push_id}"/></xml_request>'
+    )
+    return requests.post(
+        f"{mock.url}/quicktel/xml", data=xml, headers={"Content-Type": "application/xml"}, timeout=10
+    )
+
+
+@pytest.mark.parametrize("target", ["sms_status2", "sms_send"])
+def test_a_quicktel_fault_targets_the_operation_its_request_names(mock: MockServer, target: str) -> None:
+    """Both operations share one path: the fault matches on <xml_request name>, not on the path."""
+    mock.control.add_fault({"dialect": "quicktel", "operation": target, "code": -2001, "times": 1})
+    sent = requests.post(
+        f"{mock.url}/quicktel/xml",
+        data=QUICKTEL_SEND,
+        headers={"Content-Type": "application/xml"},
+        timeout=10,
+    )
+    push_id = None if 'res="-2001"' in sent.text else sent.text.split('push_id="')[1].split('"')[0]
+    assert (push_id is None) == (target == "sms_send"), sent.text
+    if push_id is not None:
+        assert 'res="-2001"' in quicktel_status(mock, push_id).text, "the status query met the fault"
+        assert 'res="-2001"' not in quicktel_status(mock, push_id).text, "used once"

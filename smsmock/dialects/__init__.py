@@ -30,6 +30,11 @@ class Dialect(Protocol):
         """Answer one request; the second item is what the request breaks of its contract."""
         ...
 
+    def requested_operation(self, operation: str, request: Request) -> str:
+        """The operation a request asks for: its route's, unless the request names another on the same
+        path (quicktel's <xml_request name>, unified's scheduling parameters). Faults match on it."""
+        ...
+
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
         """The reply to a request a fault answers with one of `fault_codes`; nothing is sent."""
         ...

@@ -102,6 +102,14 @@ class Quicktel:
         reply.request_operation = requested
         return reply, _violations(requested or operation, request, xml)
 
+    def requested_operation(self, operation: str, request: Request) -> str:
+        """The operation its <xml_request name> names (sms_send or sms_status2): both share one path.
+        A request too broken to name one is taken as the route's."""
+        try:
+            return _requested_operation(_parse(_xml_of(request)))
+        except (RequestRefused, BadRequest):
+            return operation
+
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
         """<xml_result res=code description/> for one of the request-scope codes; nothing is sent."""
         found = [row for row in _errors().values() if row["res"] == code and row["scope"] == "request"]

@@ -151,6 +151,9 @@ class Sendsms:
             return self._dlr(params, violations, request, backend), violations
         return self._send(params, violations, request, backend), violations
 
+    def requested_operation(self, operation: str, request: Request) -> str:
+        return operation  # each operation has paths of its own
+
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
         """The error reply for `code`, numeric or JSON as the request asked; nothing is sent."""
         refusal = Refused(self.tables.condition_of_code[code])

@@ -110,6 +110,9 @@ class Shortlink:
             return self.error_reply(problem, wire), problem.violations or violations
         return self._render(operation, answer, wire), violations
 
+    def requested_operation(self, operation: str, request: Request) -> str:
+        return operation  # each operation has paths of its own
+
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
         """The family's error body with status `code`, in the format the request asked for."""
         wire = reply_format(request.headers.get("Accept"), body_format(request.headers.get("Content-Type")))

@@ -91,6 +91,10 @@ class Unified:
         lines = [self._line(message) for message in self._send(order, account, backend)]
         return self._reply(operation, "\n".join(lines)), violations
 
+    def requested_operation(self, operation: str, request: Request) -> str:
+        """A send with scheduling parameters is schedule_sms, whichever path it took."""
+        return self._operation(request, operation, decode_params(self._raw_params(request)))
+
     def fault_reply(self, operation: str, request: Request, code: int) -> Reply:
         """The reply an injected code gives: bare for a request-level code, else one line per destination."""
         params = decode_params(self._raw_params(request))

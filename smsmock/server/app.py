@@ -285,7 +285,10 @@ class MockApp:
             return self._unrouted(request, path)
         dialect_name, operation = route
         dialect = self.dialects[dialect_name]
-        fault = self.faults.take(method, request.path, dialect_name, operation)
+        fault = None
+        if self.faults:  # reading the operation a body names costs a parse: only when a fault may match
+            requested = dialect.requested_operation(operation, request)
+            fault = self.faults.take(method, request.path, dialect_name, requested)
         if fault is None:
             # A request's work and its journal entry are stored together: one commit where the store
             # has transactions (SQLite), and nothing of it when the store fails half way.

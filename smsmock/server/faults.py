@@ -86,6 +86,10 @@ class Faults:
         self._settings.change(SETTING, added)
         return fault
 
+    def __bool__(self) -> bool:
+        """Whether any fault is in force (as this process last read them)."""
+        return bool(self._faults)
+
     def take(self, method: str, path: str, dialect: str | None, operation: str | None) -> Fault | None:
         """The first fault matching this request, counted as used once."""
         faults = self._faults
