@@ -74,7 +74,7 @@ class Receiver:
             delay = self.delay
         if delay:
             time.sleep(delay)  # a slow client server, not the test waiting for a status
-        return Response("ok", status=status)(environ, start_response)
+        return Response(f"answered {status}", status=status)(environ, start_response)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -165,6 +165,18 @@ def send_notified(
     return str(reply["messages"][0]["messageId"])
 
 
+def inbox_page(mock: MockServer, message_id: str) -> str:
+    """The inbox's page of one message, as a browser gets it."""
+    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=10)
+    try:
+        connection.request("GET", f"/_smsmock/ui/messages/{message_id}")
+        response = connection.getresponse()
+        assert response.status == 200
+        return response.read().decode("utf-8")
+    finally:
+        connection.close()
+
+
 def advance(mock: MockServer, seconds: float) -> None:
     """Move the mock's clock and wait until the callbacks that fell due have been attempted."""
     mock.control.advance(seconds)
@@ -237,11 +249,13 @@ def test_a_failed_post_is_retried_with_back_off(mock: MockServer, receiver: Rece
     advance(mock, 0.1)
     assert len(receiver.received) == 3
     attempts = mock.control.webhook_attempts(message_id)
-    assert [(a["attempt"], a["statusCode"], a["succeeded"]) for a in attempts] == [
-        (1, 500, False),
-        (2, 500, False),
-        (3, 200, True),
+    assert [(a["attempt"], a["statusCode"], a["succeeded"], a["reply"]) for a in attempts] == [
+        (1, 500, False, "answered 500"),
+        (2, 500, False, "answered 500"),
+        (3, 200, True, "answered 200"),
     ]
+    page = inbox_page(mock, message_id)
+    assert page.count("answered 500") == 2 and "answered 200" in page, "the inbox shows each reply"
     moments = [datetime.fromisoformat(a["at"]).timestamp() - START.timestamp() for a in attempts]
     assert moments == pytest.approx([1, 1 + RETRY_BACKOFF[0], 1 + RETRY_BACKOFF[0] + RETRY_BACKOFF[1]])
     assert len({attempt.body for attempt in receiver.received}) == 1, "every attempt posts the same report"

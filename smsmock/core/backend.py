@@ -423,7 +423,9 @@ class Backend:
     def _schedule_callback(self, callback: Callback, due: float) -> None:
         self._schedule(due, "callback", callback.subject, callback=callback)
 
-    def callback_attempted(self, callback: Callback, status_code: int | None, error: str | None) -> None:
+    def callback_attempted(
+        self, callback: Callback, status_code: int | None, error: str | None, reply: str | None = None
+    ) -> None:
         """Record one POST to a notifyUrl; a failed one is retried with back-off, then given up on.
 
         A report whose every push failed is queued for pulling, so it is never lost. A report pushed
@@ -437,6 +439,7 @@ class Backend:
             status_code,
             error,
             callback.content_type,
+            reply,
         )
         self.store.add_attempt(attempt)
         if attempt.succeeded:

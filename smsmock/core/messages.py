@@ -165,6 +165,8 @@ class WebhookAttempt:
     status_code: int | None
     error: str | None
     content_type: str
+    reply: str | None = None
+    """The start of the body the client's server answered (None when no answer came)."""
 
     @property
     def succeeded(self) -> bool:
@@ -179,6 +181,7 @@ class WebhookAttempt:
             "statusCode": self.status_code,
             "error": self.error,
             "contentType": self.content_type,
+            "reply": self.reply,
             "succeeded": self.succeeded,
         }
 

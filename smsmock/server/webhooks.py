@@ -7,10 +7,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 from smsmock.core.backend import Backend, Callback
 
 TIMEOUT = 5.0
+REPLY_KEPT = 2048
+"""Bytes of a client's reply kept with its attempt: enough to see what the callback server said."""
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 """No proxies: a notifyUrl is the client's own address, usually on loopback."""
 
@@ -56,19 +59,19 @@ class WebhookSender:
                     self._idle.notify_all()
 
     def _deliver(self, callback: Callback) -> None:
-        status, error = None, None
+        status, error, reply = None, None, None
         try:
             _, body = self._render(callback)
             request = urllib.request.Request(
                 callback.url, data=body, method="POST", headers={"Content-Type": callback.content_type}
             )
             with _OPENER.open(request, timeout=TIMEOUT) as response:
-                status = response.status
+                status, reply = response.status, _kept(response)
         except urllib.error.HTTPError as failure:
-            status = failure.code
+            status, reply = failure.code, _kept(failure)
         except (urllib.error.URLError, OSError, ValueError) as failure:
             error = str(getattr(failure, "reason", failure))
-        self._backend.callback_attempted(callback, status, error)
+        self._backend.callback_attempted(callback, status, error, reply)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until every submitted callback has been attempted; False on timeout."""
@@ -79,3 +82,11 @@ class WebhookSender:
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=TIMEOUT)
+
+
+def _kept(response: Any) -> str | None:
+    """The start of a reply's body, as text, for the inbox and the control API; None if unreadable."""
+    try:
+        return response.read(REPLY_KEPT).decode("utf-8", errors="replace")
+    except (OSError, ValueError):
+        return None
