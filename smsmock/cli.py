@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -261,8 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            return args.handler(args)
+        finally:
+            sys.stdout.flush()  # here, where a reader that went away is caught, not at the interpreter's exit
+    except BrokenPipeError:
+        # The reader went away (`smsmock segments ... | head`): stop quietly, as a shell tool does.
+        # What is still buffered would fail again at exit, so standard output goes nowhere from here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
