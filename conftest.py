@@ -1,6 +1,10 @@
 """Repo-level pytest setup for smsmock's own tests."""
 
+import atexit
 import itertools
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +18,14 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci")
+
+# The parsed-table cache of this run (smsmock.resources.cache_dir): a temporary folder, never the
+# user's own cache. Set once by the process that starts the run; xdist workers, `smsmock serve`
+# subprocesses and pytester's inner runs inherit it.
+if "PYTEST_XDIST_WORKER" not in os.environ and "SMSMOCK_TEST_RUN_CACHE" not in os.environ:
+    _run_cache = tempfile.mkdtemp(prefix="smsmock-test-cache-")
+    os.environ["SMSMOCK_CACHE_DIR"] = os.environ["SMSMOCK_TEST_RUN_CACHE"] = _run_cache
+    atexit.register(shutil.rmtree, _run_cache, ignore_errors=True)
 
 # `pytester` runs the pytest plugin's own tests in throwaway projects.
 pytest_plugins = ["pytester"]

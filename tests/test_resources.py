@@ -121,3 +121,9 @@ def test_any_yaml_document_round_trips_through_the_cache(document: Any) -> None:
         parsed = parse_yaml(table.read_bytes())
         assert load_yaml(table) == parsed, "parsed and stored"
         assert load_yaml(table) == parsed, "read back from the cache"
+
+
+def test_this_test_run_caches_parsed_tables_in_a_temporary_folder_not_the_user_s() -> None:
+    folder = cache_dir().resolve()
+    assert folder.is_relative_to(Path(tempfile.gettempdir()).resolve()), folder
+    assert not folder.is_relative_to((Path.home() / ".cache").resolve())
