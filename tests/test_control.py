@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from servers import MockPerStore
+from werkzeug.test import Client
 
 from smsmock.contracts.validation import Severity, validate
+from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
 from smsmock.server.control import ControlError
 from smsmock.server.thread import MockServer
@@ -554,3 +556,21 @@ def test_bad_control_input_changes_nothing(mock: MockServer) -> None:
     assert datetime.fromisoformat(control(mock, "GET", "clock").json()["now"]) == START
     assert control(mock, "GET", "faults").json() == []
     assert send_single(mock, "15550001001").status == 200
+
+
+def test_the_control_root_is_an_index_of_what_the_mock_serves() -> None:
+    app = MockApp()
+    index = Client(app).get("/_smsmock").json
+    assert index["dialects"] == {
+        name: url for name, url in app.base_urls("http://localhost").items() if name != "control"
+    }
+    assert index["inbox"] == "http://localhost/"
+    listed = {(entry["method"], entry["path"]) for entry in index["control"]}
+    assert {
+        ("GET", "/_smsmock/messages"),
+        ("POST", "/_smsmock/clock/advance"),
+        ("POST", "/_smsmock/reset"),
+    } <= listed
+    for method, path in listed:
+        if method == "GET" and "{id}" not in path and path != "/_smsmock/metrics":
+            assert Client(app).get(path).status_code == 200, path

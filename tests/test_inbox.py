@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from datetime import datetime, timezone
 from importlib.resources import files
@@ -110,11 +111,12 @@ def test_every_asset_ships_in_the_package_and_names_no_other_host(client: Client
 # --no-ui
 
 
-def test_without_the_ui_the_root_answers_as_any_undocumented_path() -> None:
+def test_without_the_ui_the_root_answers_with_the_index_the_control_api_gives() -> None:
     plain = Client(frozen_app(ui=False))
-    root, unknown = plain.get("/"), plain.get("/no/such/path")
-    assert root.status_code == unknown.status_code == 404
-    assert root.json == json.loads(unknown.text.replace("/no/such/path", "/"))
+    root = plain.get("/")
+    assert root.status_code == 200
+    assert root.json == plain.get("/_smsmock").json
+    assert root.json["inbox"] is None and root.json["dialects"]["shortlink"].endswith("/restapi")
     assert plain.get("/_smsmock/ui/").status_code == 404
     assert plain.get("/_smsmock/ui/").json["error"] == "not found"
 
@@ -141,9 +143,6 @@ def test_serve_names_the_inbox_in_its_banner_unless_told_not_to(ui: bool) -> Non
             assert line, "smsmock serve ended before its banner"
             banner.append(line.rstrip("\n"))
         root = banner[0].removeprefix("smsmock serving on ")
-        import urllib.error
-        import urllib.request
-
         try:
             with urllib.request.urlopen(root + "/", timeout=10) as reply:
                 status, kind = reply.status, reply.headers["Content-Type"]
@@ -153,7 +152,7 @@ def test_serve_names_the_inbox_in_its_banner_unless_told_not_to(ui: bool) -> Non
         process.send_signal(2)
         process.wait(timeout=15)
     assert (f"  inbox      {root}/" in banner) is ui
-    assert (status, kind.startswith("text/html")) == ((200, True) if ui else (404, False))
+    assert (status, kind.split(";")[0]) == (200, "text/html" if ui else "application/json")
 
 
 # the Origin check of the control API

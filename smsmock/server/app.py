@@ -274,6 +274,8 @@ class MockApp:
             return Handled(self.inbox.respond(request, path), "inbox", None)
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             return Handled(self._control(request, path[len(CONTROL_PREFIX) + 1 :]), "control", None)
+        if path == "" and method in ("GET", "HEAD"):  # no inbox: the root says what the mock serves
+            return Handled(self._control(request, ""), "control", None)
         route = self._routes.get((path, method))
         if route is None and method == "HEAD" and (path, "GET") in self._safe_routes:
             route = self._routes[(path, "GET")]  # a read: HEAD is the GET without its body

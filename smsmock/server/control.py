@@ -43,6 +43,7 @@ class Control:
     def __init__(self, app: MockApp) -> None:
         self.app = app
         self._routes: dict[tuple[str, str], Callable[[Request, list[str]], Any]] = {
+            ("GET", ""): lambda request, rest: self.index(request.host_url),
             ("GET", "health"): lambda request, rest: {"status": "ok"},
             ("GET", "livez"): lambda request, rest: {"status": "ok"},
             ("GET", "readyz"): lambda request, rest: self.readiness(),
@@ -101,6 +102,25 @@ class Control:
         except (ValueError, TypeError, KeyError) as problem:
             return _reply(400, {"error": "bad request", "message": str(problem)})
 
+    def index(self, root: str) -> dict[str, Any]:
+        """What this mock serves under `root`: each dialect's base URL, the inbox, every control
+        operation, and where each is described."""
+        root = root.rstrip("/")
+        return {
+            "smsmock": "a stateful mock of five SMS provider HTTP APIs",
+            "dialects": {name: url for name, url in self.app.base_urls(root).items() if name != "control"},
+            "inbox": None if self.app.inbox is None else f"{root}/",
+            "control": [
+                {"method": method, "path": f"{CONTROL_PREFIX}/{pattern.replace('*', '{id}')}".rstrip("/")}
+                for method, pattern in self._routes
+            ],
+            "docs": {
+                "control": "README.md, section 'Control API' (in the sdist and on the project page)",
+                "openapi": "smsmock openapi --dialect NAME writes a dialect's OpenAPI 3.1 document",
+                "help": "smsmock --help",
+            },
+        }
+
     def allowed_methods(self, path: str) -> list[str]:
         """The methods a control path takes (HEAD beside GET, OPTIONS everywhere); empty if none."""
         segments = [segment for segment in path.split("/") if segment]
@@ -121,7 +141,7 @@ class Control:
 
     def _route(self, method: str, segments: list[str]) -> tuple[Any, list[str]]:
         for (route_method, pattern), handler in self._routes.items():
-            parts = pattern.split("/")
+            parts = pattern.split("/") if pattern else []
             if route_method != method or len(parts) != len(segments):
                 continue
             wildcards = [seg for part, seg in zip(parts, segments, strict=True) if part == "*"]
