@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 import xmlschema
 from jsonschema import Draft202012Validator
+from werkzeug.test import Client
 
 from smsmock.contracts import catalog, errata, errors, examples, operations, validate
+from smsmock.contracts.validation import Severity
 from smsmock.resources import schemas_dir
+from smsmock.server.app import MockApp
 
 DIALECTS = ("qikli", "quicktel", "sendsms", "shortlink", "unified")
 
@@ -166,3 +170,67 @@ REQUIRED_ERRATA = [
 @pytest.mark.parametrize("erratum", REQUIRED_ERRATA)
 def test_known_contradictions_are_recorded(erratum):
     assert erratum in errata()
+
+
+_PER_DESTINATION = [
+    (
+        "shortlink",
+        "number_query",
+        "/restapi/number/1/query",
+        "application/json",
+        '{"to": ["41793026727", "Alphanumeric"]}',
+        "REJECTED_DESTINATION",
+    ),
+    (
+        "shortlink",
+        "send_text_multi",
+        "/restapi/sms/1/text/multi",
+        "application/json",
+        '{"messages": [{"from": "InfoSMS", "to": ["41793026727", "not-a-number"], "text": "hi"}]}',
+        "REJECTED_DESTINATION",
+    ),
+    (
+        "quicktel",
+        "sms_send",
+        "/quicktel/xml",
+        "application/xml",
+        '<?xml version="1.0" encoding="UTF-8"?><xml_request name="sms_send"><xml_user lgn="Aladdin"'
+        ' pwd="open sesame"/><sms sms_id="1" number="abc" source_number="InfoSMS">hi</sms></xml_request>',
+        'res="-3001"',
+    ),
+    (
+        "unified",
+        "submit",
+        "/bulksms/bulksms?username=Aladdin&password=open%20sesame&type=0&dlr=0"
+        "&destination=41793026727,abc&source=Shop&message=hi",
+        None,
+        None,
+        "1706|abc|",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "operation", "path", "media", "body", "answer"),
+    _PER_DESTINATION,
+    ids=[f"{dialect}-{operation}" for dialect, operation, *_ in _PER_DESTINATION],
+)
+def test_a_destination_the_provider_rejects_in_its_reply_is_a_warning_and_the_mock_answers_it(
+    dialect: str, operation: str, path: str, media: str | None, body: str | None, answer: str
+) -> None:
+    """The contract and the mock are one truth: a request answered with a per-destination rejection is
+    taken (200) by the mock, and validate() says what the provider does instead of calling it an error."""
+    client = Client(MockApp())
+    headers = {"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Accept": "application/json"}
+    if body is None:
+        reply = client.get(path, headers=headers)
+        raw: Any = path.partition("?")[2]
+    else:
+        reply = client.post(path, data=body, headers={**headers, "Content-Type": media})
+        raw = body
+    assert reply.status_code == 200 and answer in reply.get_data(as_text=True)
+    found = validate(dialect, operation, "request", raw, media)
+    assert errors(found) == []
+    assert any(
+        violation.severity is Severity.WARNING and "the provider" in violation.expected for violation in found
+    )

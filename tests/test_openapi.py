@@ -27,6 +27,7 @@ from smsmock.contracts.openapi import (
     openapi_document,
     supported_dialects,
 )
+from smsmock.contracts.validation import answered_by, schema_violations
 from smsmock.core.accounts import DEFAULT_ACCOUNTS
 from smsmock.server.thread import MockServer
 
@@ -262,7 +263,15 @@ def test_the_documented_examples_meet_the_document_as_they_meet_the_contract(dia
     else:
         wire = example["format"]
         accepted = document_accepts(dialect, example["operation"], example["direction"], wire, value)
-    assert accepted == (not example.get("expected_violation")), example.get("expected_violation")
+    # The document states the format the provider asks for; the contract also takes an address the
+    # provider answers in its reply (a per-destination rejection) as a warning, which the document refuses.
+    raw = example.get("body", example.get("query", ""))
+    answered = example["format"] != "xml" and any(
+        answered_by(dialect, violation) is not None
+        for violation in schema_violations(dialect, example["operation"], example["direction"], raw)
+    )
+    expected = not example.get("expected_violation") and not answered
+    assert accepted == expected, example.get("expected_violation")
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
@@ -60,6 +60,52 @@ def errors(violations: Iterable[Violation]) -> list[Violation]:
     return [violation for violation in violations if violation.severity is Severity.ERROR]
 
 
+@dataclass(frozen=True, slots=True)
+class AnsweredInTheReply:
+    """A breach the provider answers inside its 200 reply (a status per destination, a value it
+    clamps) rather than by refusing the request: validate() calls it a warning, not an error, so the
+    contract and the mock agree on which requests are taken."""
+
+    location: re.Pattern[str]
+    keywords: frozenset[str]
+    answer: str
+    """What the provider does instead of refusing, said with the warning."""
+
+
+_ADDRESS = frozenset({"pattern", "minLength", "maxLength"})
+_FAMILY_ANSWERS = (
+    AnsweredInTheReply(
+        re.compile(r"/to(\[\d+\])?(/\d+)?$|/to(\[\d+\])?/to(\[\d+\])?$|/destinations/\d+/to$"),
+        _ADDRESS,
+        "the provider answers the destination with a REJECTED status in its 200 reply",
+    ),
+    AnsweredInTheReply(
+        re.compile(r"/validityPeriod$"),
+        frozenset({"maximum", "maxInclusive"}),
+        "the provider sets it to 48 hours (errata shortlink-validity-period-over-48h)",
+    ),
+)
+ANSWERED_IN_THE_REPLY: dict[str, tuple[AnsweredInTheReply, ...]] = {
+    "shortlink": _FAMILY_ANSWERS,
+    "qikli": _FAMILY_ANSWERS,
+    "unified": (
+        AnsweredInTheReply(
+            re.compile(r"^destination$"),
+            frozenset({"pattern"}),
+            "the provider answers each destination on a line of its own, 1706 for one it cannot use",
+        ),
+    ),
+    "quicktel": (
+        AnsweredInTheReply(
+            re.compile(r"/sms(\[\d+\])?/@number$"),
+            frozenset({"pattern"}),
+            "the provider answers that sms with a failed push (res -3001) in its reply",
+        ),
+    ),
+}
+"""Per dialect, the request breaches answered in the reply (the dialects' own checks answer them)."""
+
+
 def validate(
     dialect: str,
     operation: str,
@@ -81,8 +127,26 @@ def validate(
         from smsmock.contracts import unified_request
 
         if operation in unified_request.SENDS:
-            return unified_request.read_request(operation, body or "", violations).violations
+            violations = unified_request.read_request(operation, body or "", violations).violations
+    if direction == "request" and dialect in ANSWERED_IN_THE_REPLY:
+        violations = [_as_answered(dialect, violation) for violation in violations]
     return violations
+
+
+def answered_by(dialect: str, violation: Violation) -> AnsweredInTheReply | None:
+    """The rule by which the provider answers this breach of a request in its reply, if one does."""
+    for rule in ANSWERED_IN_THE_REPLY.get(dialect, ()):
+        if violation.keyword in rule.keywords and rule.location.search(violation.location):
+            return rule
+    return None
+
+
+def _as_answered(dialect: str, violation: Violation) -> Violation:
+    """A warning, saying what the provider does, for a breach its reply answers; else as it is."""
+    rule = answered_by(dialect, violation) if violation.severity is Severity.ERROR else None
+    if rule is None:
+        return violation
+    return replace(violation, severity=Severity.WARNING, expected=f"{violation.expected} ({rule.answer})")
 
 
 def _unreadable(violations: list[Violation]) -> bool:

@@ -40,10 +40,9 @@ from smsmock.dialects.wire import (
 _LISTS = ("to", "messages", "destinations")
 """Request fields that are lists whatever form the XML gives them."""
 
-_ADDRESS_FIELD = re.compile(r"/(from|to)(\[\d+\])?(/\d+)?$|/to(\[\d+\])?/to(\[\d+\])?$|/destinations/\d+/to$")
-"""Where a broken pattern is a per-message rejection, not a malformed request (invalid sender, ...)."""
-_VALIDITY_FIELD = re.compile(r"/validityPeriod$")
-"""A validity period above 48 h is set to 48 h, not refused (errata shortlink-validity-period-over-48h)."""
+
+_SENDER_FIELD = re.compile(r"/from$")
+"""A sender the per-message checks answer (REJECTED_SOURCE-like status), not a malformed request."""
 
 
 class Shortlink:
@@ -170,17 +169,14 @@ class Shortlink:
     def _refuse(violations: list[Violation]) -> None:
         """A request that breaks its contract gets the General error, naming the first violation.
 
-        A sender or destination that breaks only its pattern is left to the per-message checks,
-        which answer it with a status inside a 200 reply, as the document does.
+        A destination that breaks only its pattern is a warning (validation's ANSWERED_IN_THE_REPLY),
+        and a sender that does is an error of the client's that the per-message checks answer all the
+        same: each gets a REJECTED status in a 200 reply, as the document does.
         """
         for violation in violations:
             if violation.severity is not Severity.ERROR:
                 continue
-            if violation.keyword in ("pattern", "minLength", "maxLength") and _ADDRESS_FIELD.search(
-                violation.location
-            ):
-                continue
-            if violation.keyword in ("maximum", "maxInclusive") and _VALIDITY_FIELD.search(
+            if violation.keyword in ("pattern", "minLength", "maxLength") and _SENDER_FIELD.search(
                 violation.location
             ):
                 continue
