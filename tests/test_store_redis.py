@@ -317,6 +317,18 @@ def test_events_taken_in_a_block_are_held_until_what_they_changed_is_stored(
     assert other.next_due() is None
 
 
+def test_a_pop_of_more_events_than_a_script_can_spread_at_once_holds_and_releases_them_all(
+    handles: Callable[[], RedisStore],
+) -> None:
+    store = handles()
+    with store.atomic():  # the schedules go in one round trip
+        for number in range(9000):
+            store.schedule(float(number % 7), "send", f"message-{number}")
+    with store.atomic():
+        assert len(store.pop_due(10.0)) == 9000
+    assert store.next_due() is None, "every one of them released when the block ended"
+
+
 def test_events_a_stopped_process_held_fall_due_again_when_their_lease_ends(
     handles: Callable[[], RedisStore],
 ) -> None:

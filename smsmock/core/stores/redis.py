@@ -315,25 +315,29 @@ local members = redis.call("ZRANGEBYSCORE", p .. "events", "-inf", ARGV[2], "LIM
 local found = {held}
 if #members == 0 then return found end
 local lease = tonumber(ARGV[4])
-local data = redis.call("HMGET", p .. "event-data", unpack(members))
-for j, member in ipairs(members) do
-  local event = cjson.decode(data[j])
-  local subject = event[3]
-  found[#found + 1] = member
-  found[#found + 1] = data[j]
-  -- The message the event is about comes along: the step needs it, and asking costs a round trip.
-  found[#found + 1] = redis.call("HGET", p .. "m:" .. subject, "rec")
-  redis.call("SREM", p .. "ev:" .. subject, member)
-  if redis.call("EXISTS", p .. "ev:" .. subject) == 0 then
-    redis.call("SREM", p .. "keys", "ev:" .. subject)
+-- A thousand at a time: unpack() has a limit on how many values it spreads.
+for i = 1, #members, 1000 do
+  local part = {unpack(members, i, math.min(i + 999, #members))}
+  local data = redis.call("HMGET", p .. "event-data", unpack(part))
+  for j, member in ipairs(part) do
+    local event = cjson.decode(data[j])
+    local subject = event[3]
+    found[#found + 1] = member
+    found[#found + 1] = data[j]
+    -- The message the event is about comes along: the step needs it, and asking costs a round trip.
+    found[#found + 1] = redis.call("HGET", p .. "m:" .. subject, "rec")
+    redis.call("SREM", p .. "ev:" .. subject, member)
+    if redis.call("EXISTS", p .. "ev:" .. subject) == 0 then
+      redis.call("SREM", p .. "keys", "ev:" .. subject)
+    end
+    if lease > 0 then
+      redis.call("ZADD", p .. "running", event[1], member)
+      redis.call("ZADD", p .. "running-until", clock + lease, member)
+    end
   end
-  if lease > 0 then
-    redis.call("ZADD", p .. "running", event[1], member)
-    redis.call("ZADD", p .. "running-until", clock + lease, member)
-  end
+  redis.call("ZREM", p .. "events", unpack(part))
+  if lease == 0 then redis.call("HDEL", p .. "event-data", unpack(part)) end
 end
-redis.call("ZREM", p .. "events", unpack(members))
-if lease == 0 then redis.call("HDEL", p .. "event-data", unpack(members)) end
 return found
 """
 
@@ -846,7 +850,9 @@ class RedisStore:
         held = getattr(self._unit, "held", None)
         if held:
             self._unit.held = []
-            self._unit.deferred.append(("finish_events", tuple(held)))
+            # In calls of a thousand: a script spreads no more arguments than that at once.
+            for start in range(0, len(held), READ_BATCH):
+                self._unit.deferred.append(("finish_events", tuple(held[start : start + READ_BATCH])))
 
     @_guarded(retry=True)
     def next_due(self) -> float | None:
