@@ -94,6 +94,17 @@ def test_the_inbox_only_shows_and_is_not_journaled(client: Client, app: MockApp)
     assert len(app.journal) == 0, "the inbox's own pages are not SMS traffic"
 
 
+def test_a_page_load_revalidates_each_asset_and_gets_a_bodiless_304_while_it_is_unchanged(
+    client: Client,
+) -> None:
+    for asset in re.findall(r'(?:src|href)="(/_smsmock/ui/static/[^"]+)"', page(client, "/")):
+        first = client.get(asset)
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+        again = client.get(asset, headers={"If-None-Match": first.headers["ETag"]})
+        assert (again.status_code, again.data) == (304, b""), asset
+        assert client.get(asset, headers={"If-None-Match": '"another"'}).data == first.data
+
+
 def test_every_asset_ships_in_the_package_and_names_no_other_host(client: Client) -> None:
     package = files("smsmock.inbox")
     shipped = [*package.joinpath("templates").iterdir(), *package.joinpath("static").iterdir()]

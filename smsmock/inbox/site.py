@@ -90,7 +90,7 @@ class Inbox:
             return response
         rest = path[len(UI_PREFIX) + 1 :] if path.startswith(UI_PREFIX + "/") else ""
         if rest.startswith("static/"):
-            return _static(rest.removeprefix("static/"))
+            return _static(request, rest.removeprefix("static/"))
         if rest.startswith("messages/"):
             return self._message(rest.removeprefix("messages/"))
         if rest.startswith("live/messages/"):
@@ -333,20 +333,26 @@ def _quoted(value: str) -> str:
     return quote(value, safe="")
 
 
-_STATIC_CACHE: dict[str, tuple[bytes, str]] = {}
+_STATIC_CACHE: dict[str, tuple[bytes, str, str]] = {}
 
 
-def _static(name: str) -> Response:
-    """A file of smsmock/inbox/static, which ships in the wheel: no CDN, no network."""
+def _static(request: Request, name: str) -> Response:
+    """A file of smsmock/inbox/static, which ships in the wheel: no CDN, no network.
+
+    Revalidated at each load (another smsmock version ships other files) against an ETag of its
+    content, so a page load asks for each file and gets a bodiless 304 while it is the same.
+    """
     found = _STATIC_CACHE.get(name)
     if found is None:
         kind = next((media for suffix, media in _STATIC_TYPES.items() if name.endswith(suffix)), None)
         resource = files("smsmock.inbox").joinpath("static").joinpath(name)
         if kind is None or "/" in name or not resource.is_file():
             return Response("not found", status=404, content_type="text/plain; charset=utf-8")
-        found = _STATIC_CACHE[name] = (resource.read_bytes(), kind)
-    body, kind = found
+        body = resource.read_bytes()
+        found = _STATIC_CACHE[name] = (body, kind, hashlib.blake2b(body, digest_size=12).hexdigest())
+    body, kind, etag = found
     response = Response(body, status=200, content_type=kind)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.set_etag(etag)
+    return response.make_conditional(request)
