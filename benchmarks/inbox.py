@@ -395,28 +395,18 @@ def measure_cost(
                 figures = bench.run_wrk(running, script, args.threads, args.connections, args.duration)
             figures["stored_before"], figures["stored_after"] = before, stores.stored(running)
             figures["trouble"] = bench.trouble(figures)
-            if subscriber is not None:
-                figures["subscriber"] = subscriber.figures()
-            rounds[name].append(figures)
             polled = ""
             if subscriber is not None:
-                seen = figures["subscriber"]
+                seen = figures["subscriber"] = subscriber.figures()
                 polled = f", {seen['polls']} polls, median {seen['poll_median_ms']:.1f} ms"
+            rounds[name].append(figures)
             note = f" ({figures['trouble']})" if figures["trouble"] else ""
             print(
                 f"  round {number}/{args.rounds} {name:30} {figures['rps']:9,.0f} req/s "
                 f"p99 {figures['p99_ms']:8.2f} ms{polled}{note}",
                 flush=True,
             )
-    return {
-        name: {
-            "rps": statistics.median(run["rps"] for run in runs),
-            "p50_ms": statistics.median(run["p50_ms"] for run in runs),
-            "p99_ms": statistics.median(run["p99_ms"] for run in runs),
-            "rounds": runs,
-        }
-        for name, runs in rounds.items()
-    }
+    return stores.medians(rounds)
 
 
 # --- reports --------------------------------------------------------------------------------------

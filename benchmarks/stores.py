@@ -443,6 +443,11 @@ def interleaved(
                 f"p99 {figures['p99_ms']:8.2f} ms{note}",
                 flush=True,
             )
+    return medians(rounds)
+
+
+def medians(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each contender's median req/s, p50 and p99 over its rounds, with the rounds themselves."""
     return {
         name: {
             "rps": statistics.median(run["rps"] for run in runs),
