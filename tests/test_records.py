@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,7 +16,8 @@ from smsmock.core import records
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
-from smsmock.core.messages import WebhookAttempt
+from smsmock.core.messages import Message, WebhookAttempt
+from smsmock.core.vocabulary import Error, Status
 from smsmock.server.app import MockApp
 
 AUTHORIZATION = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
@@ -88,3 +90,67 @@ def test_generated_messages_round_trip(
         message.id, "http://127.0.0.1:9/dlr", 1, message.submitted_at, None, "refused", "x"
     )
     assert records.decode_attempt(_through_json(records.encode_attempt(attempt))) == attempt
+
+
+def _with_every_field(message: Message) -> dict[str, Any]:
+    """The record as the first form wrote it: every field, statuses and errors whole, history as objects."""
+    record = records.encode_message(message)
+    whole = {field.name: None for field in dataclasses.fields(Message)}
+    whole.update(record)
+    whole["status"], whole["error"] = dataclasses.asdict(message.status), dataclasses.asdict(message.error)
+    if message.outcome is not None:
+        whole["outcome"] = {
+            **record["outcome"],
+            "status": dataclasses.asdict(message.outcome.status),
+            "error": dataclasses.asdict(message.outcome.error),
+        }
+    whole["history"] = [
+        {
+            "at": change.at.isoformat(),
+            "status": dataclasses.asdict(change.status),
+            "error": dataclasses.asdict(change.error),
+        }
+        for change in message.history
+    ]
+    return whole
+
+
+@settings(max_examples=30, deadline=None)
+@given(text=strategies.gsm_texts(), to=strategies.phone_numbers(), advance=st.sampled_from([0, 1, 600]))
+def test_records_of_the_first_form_still_read(text: str, to: str, advance: int) -> None:
+    backend = Backend(clock=Clock(frozen=True))
+    (message,) = backend.submit(backend.accounts.get("default"), "shortlink", [Submission(to=to, text=text)])
+    backend.clock.advance(advance)
+    backend.tick()
+    stored = backend.store.message(message.id)
+    assert records.decode_message(_through_json(_with_every_field(stored))) == stored
+
+
+def test_a_status_outside_the_vocabulary_keeps_every_field() -> None:
+    backend = Backend(clock=Clock(frozen=True))
+    (message,) = backend.submit(
+        backend.accounts.get("default"), "shortlink", [Submission(to="41793026727", text="hi")]
+    )
+    known = message.status
+    message.status = Status(known.id, known.name, 99, "A_DIALECTS_GROUP", known.description)
+    message.error = Error(4242, "NOT_IN_THE_TABLES", 1, "HANDSET_ERRORS", "its own", True)
+    record = _through_json(records.encode_message(message))
+    assert isinstance(record["status"], dict) and isinstance(record["error"], dict)
+    assert records.decode_message(record) == message
+
+
+def test_a_delivered_message_names_its_statuses() -> None:
+    backend = Backend(clock=Clock(frozen=True))
+    (message,) = backend.submit(
+        backend.accounts.get("default"), "shortlink", [Submission(to="41793026727", text="hi")]
+    )
+    backend.clock.advance(600)
+    backend.tick()
+    record = records.encode_message(backend.store.message(message.id))
+    assert record["status"] == "DELIVERED_TO_HANDSET" and record["error"] == "NO_ERROR"
+    assert [change[1] for change in record["history"]] == [
+        "MESSAGE_ACCEPTED",
+        "PENDING_ENROUTE",
+        "DELIVERED_TO_HANDSET",
+    ]
+    assert None not in record.values()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -86,7 +87,20 @@ def test_a_stored_message_reads_back_whole(store: Store) -> None:
     backend = backend_on(store)
     (sent,) = backend.submit(account(backend), "shortlink", [Submission(to="41793026727", text="Ça va? 😀")])
     found = store.message(sent.id)
-    assert found == sent
+    # The reply shows the message as accepted; the store keeps it as its send step, due at once, left it.
+    assert sent.status.name == "MESSAGE_ACCEPTED" and found.status.name == "PENDING_ENROUTE"
+    assert found.history[0] == sent.history[0] and found.sent_at == sent.submitted_at
+    backend.clock.advance(600)
+    backend.tick()
+    delivered = store.message(sent.id)
+    assert [change.status.name for change in delivered.history] == [
+        "MESSAGE_ACCEPTED",
+        "PENDING_ENROUTE",
+        "DELIVERED_TO_HANDSET",
+    ]
+    twin = dataclasses.replace(delivered, id="twin-of-a-delivered-message")
+    store.add_messages([twin])
+    assert store.message(twin.id) == twin
     assert store.message("no-such-id") is None
 
 

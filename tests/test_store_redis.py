@@ -79,7 +79,7 @@ def a_message(number: int, **fields: Any) -> Message:
         **fields,
     }
     message = Message(**values)
-    message.history.append(StatusChange(message.submitted_at, message.status, message.error))
+    message.history += (StatusChange(message.submitted_at, message.status, message.error),)
     return message
 
 
@@ -464,7 +464,7 @@ class SameAsMemory(RuleBasedStateMachine):
                 continue
             message.status = WORDS.status(status)
             message.deleted = message.deleted or deleted
-            message.history.append(StatusChange(message.submitted_at, message.status, message.error))
+            message.history += (StatusChange(message.submitted_at, message.status, message.error),)
             store.update_message(message)
 
     @rule(

@@ -76,7 +76,7 @@ def make_message(number: int, account: str, dialect: str, to: str, ref: str | No
         bulk_id=f"bulk-{number % 3}",
         options={"client_id": number % 2 == 0},
         client_ref=ref,
-        history=[StatusChange(at, status, error)],
+        history=(StatusChange(at, status, error),),
     )
 
 
@@ -150,7 +150,7 @@ class SameAsMemory(RuleBasedStateMachine):
             message.status = WORDS.status(status)
             message.deleted = message.deleted or deleted
             message.done_at = message.submitted_at + timedelta(seconds=5)
-            message.history.append(StatusChange(message.done_at, message.status, message.error))
+            message.history += (StatusChange(message.done_at, message.status, message.error),)
             store.update_message(message)
 
     @rule(

@@ -6,6 +6,7 @@ sees HTTP. Every state change goes through the store, every moment comes from th
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import sys
@@ -169,37 +170,56 @@ class Backend:
             message = self._new_message(account, dialect, submission, profiles, now, seen_ids, new_id)
             messages.append(message)
         self._charge(account, messages, now)
-        self._store_new(account, messages)
+        stored = self._store_new(account, messages, now)
         collected = _sent_by_request.get()
         if collected is not None:
             collected.extend(message.id for message in messages)
-        for message in messages:
+        for message in stored:
             if message.status.final:
                 self._finished(message)
-            else:
+            elif message.status.group_name == "ACCEPTED" and message.sent_at is None:
                 # The clock's own float, not `now` (rounded to microseconds): a send due "now" must
                 # not fall a fraction of a microsecond after the clock.
                 due = stamp if message.send_at is None else message.send_at.timestamp()
                 assert message.outcome is not None
                 self._schedule(due + message.outcome.queued, "send", message.id)
+            else:
+                self._schedule_after_sending(message, stamp)
         return messages
 
-    def _store_new(self, account: Account, messages: list[Message]) -> None:
-        """Store a send's messages; one whose client id another send took meanwhile is a duplicate.
+    def _store_new(self, account: Account, messages: list[Message], now: datetime) -> list[Message]:
+        """Store a send's messages, as they stand once sent when their send step is due at once; the
+        messages stored. One whose client id another send took meanwhile is a duplicate.
 
         The check at submission reads the store before the messages are added, so two sends racing for
         one id (two threads, two processes on one store) can both pass it: the store's atomic add
         decides, and the loser is refused as the document says, its charge given back.
         """
-        for _ in range(DUPLICATE_RETRIES):
+        for attempt in range(DUPLICATE_RETRIES + 1):
+            stored = [self._sent_at_once(message, now) for message in messages]
             try:
-                self.store.add_messages(messages)
-                return
+                self.store.add_messages(stored)
+                return stored
             except DuplicateMessageId as taken:
+                if attempt == DUPLICATE_RETRIES:
+                    raise
                 for message in messages:
                     if message.id in taken.ids:
                         self._refuse_duplicate(account, message)
-        self.store.add_messages(messages)
+        raise AssertionError("unreachable")
+
+    def _sent_at_once(self, message: Message, now: datetime) -> Message:
+        """The message as its send step leaves it, when that step is due as it is accepted; else itself.
+
+        Run here, the step costs the stores no second write of the message and no event. The reply is
+        made from `message`, which stays as accepted: the copy is what is stored.
+        """
+        outcome = message.outcome
+        if message.status.final or message.send_at is not None or outcome is None or outcome.queued:
+            return message
+        sent = copy.copy(message)  # its history a tuple, shared until the step adds to it
+        self._send_step(sent, now)  # the moment it was accepted: one object for both, as it is kept
+        return sent
 
     def _refuse_duplicate(self, account: Account, message: Message) -> None:
         message.id = str(uuid.uuid4())
@@ -289,7 +309,7 @@ class Backend:
             options=_shared_options({**submission.options, "client_id": bool(client_id)}),
             client_ref=submission.client_ref,
         )
-        message.history.append(StatusChange(now, message.status, message.error))
+        message.history = (StatusChange(now, message.status, message.error),)
         if rejection is not None:
             # A rule's own rejection keeps the rule's error; the mock's checks carry none.
             error = outcome.error if rejection == outcome.status.name else self._words.error(NO_ERROR)
@@ -375,21 +395,8 @@ class Backend:
         # A step's follow-ups are stored before the message: a process stopped in between leaves a
         # message one step behind its events, which the next step catches up with, never the reverse.
         if kind == "send":
-            message.sent_at = at
-            assert message.outcome is not None
-            # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
-            finishes = message.outcome.status.group_name != "ACCEPTED"
-            # No expiry for a message whose final status comes first: a delivered message's expiry
-            # would wait out the validity (48 hours by default) for nothing, in the store's memory.
-            if message.expires_at is not None and not (
-                finishes
-                and message.outcome.status.final
-                and due + message.outcome.after < message.expires_at.timestamp()
-            ):
-                self._schedule(message.expires_at.timestamp(), "expire", message.id)
-            if finishes:
-                self._schedule(due + message.outcome.after, "finish", message.id)
-                lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
+            self._send_step(message, at)
+            self._schedule_after_sending(message, due)
         elif kind == "finish":
             assert message.outcome is not None
             if message.status.group_name == "ACCEPTED":  # its send step was cut short
@@ -403,6 +410,30 @@ class Backend:
         if message.status.final:
             self._finished(message)
         return message
+
+    def _send_step(self, message: Message, at: datetime) -> None:
+        """Send the message to the network: on its way, unless its rule keeps it accepted."""
+        message.sent_at = at
+        assert message.outcome is not None
+        # A rule's MESSAGE_ACCEPTED (status 0) keeps the message accepted until its validity ends.
+        if message.outcome.status.group_name != "ACCEPTED":
+            words = self._words
+            lifecycle.move(message, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), at)
+
+    def _schedule_after_sending(self, message: Message, sent: float) -> None:
+        """The events a message sent at `sent` waits for: its final status and its expiry."""
+        assert message.outcome is not None
+        finishes = message.outcome.status.group_name != "ACCEPTED"
+        # No expiry for a message whose final status comes first: a delivered message's expiry
+        # would wait out the validity (48 hours by default) for nothing, in the store's memory.
+        if message.expires_at is not None and not (
+            finishes
+            and message.outcome.status.final
+            and sent + message.outcome.after < message.expires_at.timestamp()
+        ):
+            self._schedule(message.expires_at.timestamp(), "expire", message.id)
+        if finishes:
+            self._schedule(sent + message.outcome.after, "finish", message.id)
 
     def _finished(self, message: Message) -> None:
         """A final status makes a delivery report: pushed to notifyUrl, or queued for pulling."""

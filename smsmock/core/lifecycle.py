@@ -37,4 +37,4 @@ def move(message: Message, status: Status, error: Error, at: datetime) -> None:
     message.error = error
     if status.final:
         message.done_at = at
-    message.history.append(StatusChange(at, status, error))
+    message.history += (StatusChange(at, status, error),)

@@ -67,7 +67,7 @@ class Message:
     """The client's own reference a dialect finds the message by (quicktel sms_id, sendsms ref)."""
     deleted: bool = False
     """Deleted by the account holder (through the control API): its report is gone."""
-    history: list[StatusChange] = field(default_factory=list)
+    history: tuple[StatusChange, ...] = ()
 
     @property
     def price(self) -> Decimal:

@@ -1,12 +1,18 @@
 """The mock's records as JSON-ready values and back, for stores that keep them outside the process.
 
 Every value round-trips exactly: moments to the microsecond with their offset, amounts as decimal
-text, statuses and errors with every field (a dialect's status may differ from the vocabulary's by
-its group). `decode_*(encode_*(record)) == record` is held by tests/test_records.py.
+text, statuses and errors of the vocabulary by name and any other (a dialect's status may differ from
+the vocabulary's by its group) with every field. A message leaves out its fields that hold nothing.
+`decode_*(encode_*(record)) == record` is held by tests/test_records.py.
+
+A stored message is written on every step of its lifecycle, so its record's size is what a store
+writes and parses: by name, a delivered message's record is a third of what it is with every field.
+Records of either form are read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +22,7 @@ from smsmock.core.backend import Callback
 from smsmock.core.commands import NumberAnswer
 from smsmock.core.messages import InboundMessage, Message, Outcome, StatusChange, WebhookAttempt
 from smsmock.core.numbering import Network
-from smsmock.core.vocabulary import Error, Status
+from smsmock.core.vocabulary import Error, Status, vocabulary
 
 Record = dict[str, Any]
 
@@ -35,6 +41,24 @@ def _fields(value: Any) -> Record:
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
+def _status(value: Status) -> str | Record:
+    known = vocabulary().statuses.get(value.name)
+    return value.name if known is value or known == value else _fields(value)
+
+
+def _error(value: Error) -> str | Record:
+    known = vocabulary().errors.get(value.name)
+    return value.name if known is value or known == value else _fields(value)
+
+
+def _parse_status(value: str | Record) -> Status:
+    return vocabulary().statuses[value] if isinstance(value, str) else Status(**value)
+
+
+def _parse_error(value: str | Record) -> Error:
+    return vocabulary().errors[value] if isinstance(value, str) else Error(**value)
+
+
 def _network(value: Network | None) -> Record | None:
     return None if value is None else asdict(value)
 
@@ -45,7 +69,7 @@ def _parse_network(value: Record | None) -> Network | None:
 
 def encode_message(message: Message) -> Record:
     outcome = message.outcome
-    return {
+    record = {
         "id": message.id,
         "account": message.account,
         "dialect": message.dialect,
@@ -58,8 +82,8 @@ def encode_message(message: Message) -> Record:
         "parts": message.parts,
         "price_per_part": str(message.price_per_part),
         "currency": message.currency,
-        "status": _fields(message.status),
-        "error": _fields(message.error),
+        "status": _status(message.status),
+        "error": _error(message.error),
         "submitted_at": _moment(message.submitted_at),
         "bulk_id": message.bulk_id,
         "send_at": _moment(message.send_at),
@@ -72,45 +96,53 @@ def encode_message(message: Message) -> Record:
         "callback_data": message.callback_data,
         "outcome": None
         if outcome is None
-        else {**_fields(outcome), "status": _fields(outcome.status), "error": _fields(outcome.error)},
+        else {**_fields(outcome), "status": _status(outcome.status), "error": _error(outcome.error)},
         "mcc_mnc": message.mcc_mnc,
         "options": message.options,
         "client_ref": message.client_ref,
         "deleted": message.deleted,
         "history": [
-            {"at": _moment(change.at), "status": _fields(change.status), "error": _fields(change.error)}
-            for change in message.history
+            [_moment(change.at), _status(change.status), _error(change.error)] for change in message.history
         ],
     }
+    return {name: value for name, value in record.items() if value is not None}
+
+
+_MESSAGE_FIELDS_WITHOUT_DEFAULT = tuple(
+    field.name
+    for field in dataclasses.fields(Message)
+    if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+)
+"""What a record that left out its empty fields must be given back as None."""
 
 
 def decode_message(record: Record) -> Message:
-    fields = dict(record)
-    outcome = fields["outcome"]
+    fields = dict.fromkeys(_MESSAGE_FIELDS_WITHOUT_DEFAULT)
+    fields.update(record)
     for name in ("submitted_at", "send_at", "sent_at", "done_at", "expires_at"):
-        fields[name] = _parse_moment(fields[name])
+        if name in fields:
+            fields[name] = _parse_moment(fields[name])
     fields["price_per_part"] = Decimal(fields["price_per_part"])
-    fields["status"] = Status(**fields["status"])
-    fields["error"] = Error(**fields["error"])
-    fields["outcome"] = (
-        None
-        if outcome is None
-        else Outcome(**{**outcome, "status": Status(**outcome["status"]), "error": Error(**outcome["error"])})
-    )
-    fields["options"] = dict(fields["options"])
-    fields["history"] = [
-        StatusChange(
-            datetime.fromisoformat(change["at"]), Status(**change["status"]), Error(**change["error"])
+    fields["status"] = _parse_status(fields["status"])
+    fields["error"] = _parse_error(fields["error"])
+    outcome = fields.get("outcome")
+    if outcome is not None:
+        fields["outcome"] = Outcome(
+            **{**outcome, "status": _parse_status(outcome["status"]), "error": _parse_error(outcome["error"])}
         )
-        for change in fields["history"]
-    ]
+    if "options" in fields:
+        fields["options"] = dict(fields["options"])
+    fields["history"] = tuple(_decode_change(change) for change in fields["history"])
     return Message(**fields)
 
 
-def _decode_change(record: Record) -> StatusChange:
-    return StatusChange(
-        datetime.fromisoformat(record["at"]), Status(**record["status"]), Error(**record["error"])
-    )
+def _decode_change(record: list[Any] | Record) -> StatusChange:
+    if isinstance(record, dict):  # a record of the form that wrote every field
+        return StatusChange(
+            datetime.fromisoformat(record["at"]), Status(**record["status"]), Error(**record["error"])
+        )
+    at, status, error = record
+    return StatusChange(datetime.fromisoformat(at), _parse_status(status), _parse_error(error))
 
 
 def encode_inbound(message: InboundMessage) -> Record:

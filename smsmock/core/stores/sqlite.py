@@ -108,6 +108,63 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
             connection.close()
 
 
+class _StoreCall:
+    """One store call's connection: the open `atomic` block's, else one borrowed from the pool (in a
+    transaction of its own when a mode is given) and given back at the end; SQLite's errors come out as
+    StoreError. A class, not a generator's context manager: a request makes a dozen store calls, and
+    the generator's costs three times as much."""
+
+    __slots__ = ("_borrowed", "_db", "_mode", "_store")
+
+    def __init__(self, store: SqliteStore, mode: str | None) -> None:
+        self._store = store
+        self._mode = mode
+        self._borrowed = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        unit = getattr(store._unit, "db", None)
+        if unit is not None:
+            self._db = unit
+            return unit
+        if os.getpid() != store._pid:
+            store._leave_inherited()
+        try:
+            db = store._idle.get_nowait()
+        except queue.Empty:
+            db = store._checked(store._connect)
+        self._db, self._borrowed = db, True
+        if self._mode is not None:
+            try:
+                db.execute(f"BEGIN {self._mode}")
+            except sqlite3.Error as error:
+                store._idle.put(db)
+                raise store._problem(error) from None
+        return db
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> None:
+        store, db = self._store, self._db
+        if self._borrowed:
+            try:
+                if self._mode is not None:
+                    if kind is None:
+                        db.execute("COMMIT")
+                    elif db.in_transaction:
+                        db.execute("ROLLBACK")
+            except sqlite3.Error as failed:
+                # A commit that failed (another process held the lock past the timeout) leaves its
+                # transaction open: rolled back, the connection goes back to the pool clean.
+                with contextlib.suppress(sqlite3.Error):
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                if kind is None:
+                    raise store._problem(failed) from None
+            finally:
+                store._idle.put(db)
+        if kind is not None and issubclass(kind, sqlite3.Error):
+            raise store._problem(error) from None  # type: ignore[arg-type]
+
+
 class SqliteStore:
     """The Store protocol on SQLite: columns for what queries filter on, each record as JSON."""
 
@@ -193,35 +250,23 @@ class SqliteStore:
         if getattr(self._unit, "db", None) is not None:
             yield  # the outer block commits
             return
-        with self._transaction() as db:
+        with _StoreCall(self, "IMMEDIATE") as db:
             self._unit.db = db
             try:
                 yield
             finally:
                 self._unit.db = None
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection of the pool for one store call, its SQLite errors turned into StoreError."""
-        unit = getattr(self._unit, "db", None)
-        if unit is not None:
-            try:
-                yield unit
-            except sqlite3.Error as error:
-                raise self._problem(error) from None
-            return
-        if os.getpid() != self._pid:
-            self._leave_inherited()
-        try:
-            connection = self._idle.get_nowait()
-        except queue.Empty:
-            connection = self._checked(self._connect)
-        try:
-            yield connection
-        except sqlite3.Error as error:
-            raise self._problem(error) from None
-        finally:
-            self._idle.put(connection)
+    def _connection(self) -> _StoreCall:
+        """A connection for one store call: the `atomic` block's, else one of the pool; SQLite's errors
+        come out of it as StoreError."""
+        return _StoreCall(self, None)
+
+    def _transaction(self, mode: str = "IMMEDIATE") -> _StoreCall:
+        """One transaction: IMMEDIATE takes the write lock first, DEFERRED reads one snapshot. Inside an
+        `atomic` block it is part of the block's transaction, which holds the write lock already and
+        is rolled back whole if the call fails."""
+        return _StoreCall(self, mode)
 
     def _leave_inherited(self) -> None:
         """In a forked process (`smsmock serve`'s worker), open connections of its own.
@@ -235,25 +280,6 @@ class SqliteStore:
         self._opened = []
         self._pid = os.getpid()
         self._start_checkpoints()  # threads do not cross a fork either
-
-    @contextmanager
-    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        """One transaction: IMMEDIATE takes the write lock first, DEFERRED reads one snapshot. Inside an
-        `atomic` block it is part of the block's transaction, which holds the write lock already and
-        is rolled back whole if the call fails."""
-        if getattr(self._unit, "db", None) is not None:
-            with self._connection() as db:
-                yield db
-            return
-        with self._connection() as db:
-            db.execute(f"BEGIN {mode}")
-            try:
-                yield db
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
     @contextmanager
     def _savepoint(self, db: sqlite3.Connection) -> Iterator[None]:
