@@ -193,6 +193,25 @@ def test_totals_and_items_follow_each_filter() -> None:
         ]
 
 
+def test_the_sender_and_text_search_filter_the_listing_in_any_case() -> None:
+    app = new_app()
+    sent = app.backend.submit(
+        app.control.account("default"),
+        "shortlink",
+        [
+            Submission(to=DELIVERED_AFTER_1S, sender="Straße", text="Your code is 1"),
+            Submission(to=DELIVERED_AFTER_1S, sender="InfoSMS", text="HELLO"),
+            Submission(to=PENDING_FOREVER, sender="Shop", text="your CODE is 2"),
+        ],
+    )
+    assert ids(walk(app, "messages", limit=1, text="YOUR code")) == [sent[2].id, sent[0].id]
+    assert page(app, "messages", sender="STRASSE", text="code")["total"] == 1
+    assert page(app, "messages", sender="", text="")["total"] == 3, "an empty search is no filter"
+    assert [item["id"] for item in app.control.messages(sender="info", text="hello")] == [sent[1].id]
+    status, body = get(app, "messages", search="code")
+    assert status == 400 and "sender" in body["message"] and "text" in body["message"]
+
+
 def test_the_status_filter_follows_each_message_through_its_lifecycle() -> None:
     app = new_app()
     send(app, DELIVERED_AFTER_1S, count=150)
@@ -583,7 +602,7 @@ def test_serve_keeps_the_newest_10000_exchanges_unless_told() -> None:
     assert MockConfig.from_mapping({"journal_size": 50}).journal_size == 50
     assert MockConfig.from_mapping({"journal_size": None}).journal_size is None
     for bad in (0, -1, "many", True, 2.5):
-        with pytest.raises(ConfigError, match="journal_size must be a whole number of at least 1, or null"):
+        with pytest.raises(ConfigError, match=r"journal_size: .+ is not a whole number of at least 1"):
             MockConfig.from_mapping({"journal_size": bad})
 
 

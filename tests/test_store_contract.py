@@ -6,11 +6,15 @@ import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
 from smsmock.contracts.journal import journal_for
 from smsmock.contracts.validation import Severity, Violation
@@ -18,12 +22,14 @@ from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
-from smsmock.core.messages import WebhookAttempt
+from smsmock.core.messages import Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import every
 from smsmock.core.rules import OutcomeRules
 from smsmock.core.stores import MessageQuery, Store, open_store
+from smsmock.core.vocabulary import vocabulary
 
 STORES = ("memory", "sqlite", "redis")
+WORDS = vocabulary()
 _prefixes = itertools.count()
 
 
@@ -166,6 +172,174 @@ def test_messages_are_found_by_client_reference(store: Store) -> None:
     found = store.by_client_ref("default", "quicktel", "ref-1")
     assert [message.id for message in found] == first + second
     assert store.by_client_ref("default", "shortlink", "ref-1") == []
+
+
+# the sender and text search
+
+# Letters whose case folding is more than ASCII's: ß and ẞ fold to "ss", final ς and Σ to σ, ﬁ to "fi",
+# the Kelvin sign to k, İ to i and a combining dot, while dotless ı folds to itself; Cherokee folds
+# to its capitals; é comes precomposed and as e and a combining accent, which no folding joins. LIKE's
+# wildcards and a NUL are plain characters to a search.
+_FOLDING = "sSßẞſσςΣﬁfFiIİıkK\u212aKeEé\u0301Ꭰꭰ😀 0aAbB%_\x00"
+_SEARCH_DIALECTS = ("shortlink", "qikli")
+_search_ids = itertools.count()
+
+
+@st.composite
+def _searchable(draw: st.DrawFn) -> Message:
+    """A message with a sender and a text (or a binary body, or neither) made of folding letters."""
+    letters = st.text(alphabet=_FOLDING, max_size=6)
+    body = draw(st.sampled_from(("text", "binary", "none")))
+    hex_digits = st.text(alphabet="0123456789abcdefABCDEF ", min_size=2, max_size=8)
+    return _stored_message(
+        next(_search_ids),
+        sender=draw(st.one_of(st.none(), letters)),
+        text=draw(letters) if body == "text" else None,
+        binary_hex=draw(hex_digits) if body == "binary" else None,
+        dialect=draw(st.sampled_from(_SEARCH_DIALECTS)),
+    )
+
+
+def _stored_message(number: int, **fields: Any) -> Message:
+    at = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=number)
+    status, error = WORDS.status("MESSAGE_ACCEPTED"), WORDS.error("NO_ERROR")
+    values: dict[str, Any] = {
+        "id": f"search-{number}",
+        "account": "default",
+        "to": "41793026727",
+        "encoding": "UCS2",
+        "units": 1,
+        "parts": 1,
+        "price_per_part": Decimal("0.01"),
+        "currency": "EUR",
+        "status": status,
+        "error": error,
+        "submitted_at": at,
+        "history": (StatusChange(at, status, error),),
+        **fields,
+    }
+    return Message(**values)
+
+
+def _needle(draw: st.DrawFn, messages: list[Message], part: Callable[[Message], str | None]) -> str | None:
+    """No search, a few folding letters, or a piece of a stored message's part in another case."""
+    kind = draw(st.sampled_from(("none", "letters", "piece")))
+    if kind == "none":
+        return None
+    if kind == "letters":
+        return draw(st.text(alphabet=_FOLDING, max_size=3))
+    whole = part(draw(st.sampled_from(messages))) or ""
+    start = draw(st.integers(0, len(whole)))
+    piece = whole[start : draw(st.integers(start, len(whole)))]
+    return draw(st.sampled_from((str.upper, str.lower, str.swapcase, str.title)))(piece)
+
+
+def _reference(messages: list[Message], query: MessageQuery) -> list[str]:
+    """What a search finds, newest first, written out plainly: casefold both sides, compare parts."""
+
+    def found(needle: str | None, where: str | None) -> bool:
+        return needle is None or needle.casefold() in (where or "").casefold()
+
+    return [
+        message.id
+        for message in reversed(messages)
+        if (query.dialect is None or message.dialect == query.dialect)
+        and (query.status is None or query.status.upper() in (message.status.name, message.status.group_name))
+        and found(query.sender, message.sender)
+        and found(query.text, message.text if message.text is not None else message.binary_hex)
+    ]
+
+
+@hypothesis.settings(
+    max_examples=60,
+    deadline=None,
+    # The store is emptied at the start of each example.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_a_search_finds_what_casefolding_both_sides_finds_page_by_page(
+    store: Store, data: st.DataObject
+) -> None:
+    """Each store against one plain reference: so the three agree, on non-ASCII folding too."""
+    store.clear()
+    messages = data.draw(st.lists(_searchable(), min_size=1, max_size=14))
+    split = data.draw(st.integers(0, len(messages)))
+    store.add_messages(messages[:split])
+    store.add_messages(messages[split:])
+    delivered = data.draw(st.sets(st.sampled_from([message.id for message in messages])))
+    for message in messages:
+        if message.id in delivered:
+            message.status = WORDS.status("DELIVERED_TO_HANDSET")
+            store.update_message(message)
+    query = MessageQuery(
+        dialect=data.draw(st.sampled_from((None, *_SEARCH_DIALECTS))),
+        status=data.draw(st.sampled_from((None, "delivered", "MESSAGE_ACCEPTED"))),
+        sender=_needle(data.draw, messages, lambda message: message.sender),
+        text=_needle(data.draw, messages, lambda message: message.text or message.binary_hex),
+        limit=data.draw(st.integers(1, 4)),
+    )
+    expected = _reference(messages, query)
+    walked: list[str] = []
+    cursor = None
+    while True:
+        page = store.query(replace(query, before=cursor))
+        assert page.total == len(expected), "every page gives the total of every match"
+        assert 0 < len(page.items) <= (query.limit or 0) or not expected
+        walked.extend(message.id for message in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert walked == expected, "the cursors walk every match once, newest first"
+    whole = store.query(replace(query, limit=None))
+    assert (ids(whole), whole.total, whole.next_cursor) == (expected, len(expected), None)
+
+
+@pytest.mark.parametrize(
+    ("stored", "needle", "found"),
+    [
+        ("Straße", "STRASSE", True),
+        ("STRASSE", "ß", True),
+        ("Straẞe", "strasse", True),
+        ("ΣΟΦΟΣ", "σοφος", True),
+        ("ﬁne", "FI", True),
+        ("\u212a", "k", True),
+        ("İstanbul", "i", True),
+        ("ıspanak", "I", False),
+        ("Ꭰ", "ꭰ", True),
+        ("café", "cafe\u0301", False),
+        ("café 😀", "É 😀", True),
+    ],
+)
+def test_every_store_folds_non_ascii_text_alike(store: Store, stored: str, needle: str, found: bool) -> None:
+    """Python's full case folding, in every store: not SQLite's ASCII LIKE, not Lua's lower()."""
+    message = _stored_message(next(_search_ids), sender=stored, text=stored, binary_hex=None, dialect="qikli")
+    store.add_messages([message])
+    for query in (MessageQuery(text=needle), MessageQuery(sender=needle)):
+        page = store.query(query)
+        assert (ids(page), page.total) == (([message.id], 1) if found else ([], 0))
+
+
+def test_a_binary_message_is_searched_by_its_hex_and_an_empty_needle_is_no_filter(store: Store) -> None:
+    binary = _stored_message(next(_search_ids), sender=None, text=None, binary_hex="0A0B FF", dialect="qikli")
+    empty = _stored_message(next(_search_ids), sender="", text="", binary_hex=None, dialect="qikli")
+    store.add_messages([binary, empty])
+    assert ids(store.query(MessageQuery(text="a0b ff"))) == [binary.id]
+    assert ids(store.query(MessageQuery(text="", sender=""))) == [empty.id, binary.id]
+    assert store.query(MessageQuery(sender="a")).total == 0
+
+
+def test_a_search_finds_what_was_sent_and_forgets_what_was_pruned(store: Store) -> None:
+    backend = backend_on(store)
+    me = account(backend)
+    submissions = [
+        Submission(to="41793026727", sender=f"Shop{number % 2}", text=f"Your code is {number}")
+        for number in range(6)
+    ]
+    sent = [message.id for message in backend.submit(me, "shortlink", submissions)]
+    assert ids(store.query(MessageQuery(sender="SHOP1", text="code"))) == sent[5::-2]
+    assert store.prune(keep_newest=2) == 4
+    assert ids(store.query(MessageQuery(text="your CODE"))) == sent[:3:-1]
+    assert store.query(MessageQuery(sender="shop0")).total == 1
 
 
 # due events
@@ -517,3 +691,9 @@ def test_prune_takes_a_dropped_message_s_pending_events(store: Store) -> None:
     backend.clock.advance(49 * 3600)
     events = store.pop_due(backend.clock.timestamp())
     assert [event.subject for event in events] == kept, f"{dropped[0]}'s step went with it"
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_a_page_of_no_messages_is_refused_when_asked_for(limit: int) -> None:
+    with pytest.raises(ValueError, match="at least one message"):
+        MessageQuery(limit=limit)

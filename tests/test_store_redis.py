@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -22,9 +23,10 @@ from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
 from smsmock.core.lifecycle import move
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
+from smsmock.core.paging import every
 from smsmock.core.stores import MessageQuery, StoreError, open_store
 from smsmock.core.stores.memory import MemoryStore
-from smsmock.core.stores.redis import DuplicateMessageId, RedisStore
+from smsmock.core.stores.redis import SEARCH_BLOCK, DuplicateMessageId, RedisStore
 from smsmock.core.vocabulary import vocabulary
 
 WORDS = vocabulary()
@@ -399,6 +401,13 @@ FILTER_STATUSES = ["PENDING", "delivered", "DELIVERED_TO_HANDSET", "ACCEPTED", "
 NUMBERS = ["41793026727", "+41 79 302 67 28", "0041793026729"]
 DIALECTS = ["shortlink", "qikli"]
 ACCOUNTS = ["default", "other"]
+SENDERS_AND_TEXTS = [
+    ("InfoSMS", "Hello", None),
+    ("Straße", "Straße 1", None),
+    (None, None, "0A0B"),
+    ("", "", None),
+]
+"""A message's (sender, text, binary body): what the searches of the state machine below look for."""
 
 
 class SameAsMemory(RuleBasedStateMachine):
@@ -432,6 +441,7 @@ class SameAsMemory(RuleBasedStateMachine):
         ref=st.sampled_from([None, "ref-1", "ref-2"]),
         bulk=st.sampled_from([None, "bulk-1"]),
         client_id=st.booleans(),
+        words=st.sampled_from(SENDERS_AND_TEXTS),
     )
     def add(
         self,
@@ -442,11 +452,14 @@ class SameAsMemory(RuleBasedStateMachine):
         ref: str | None,
         bulk: str | None,
         client_id: bool,
+        words: tuple[str | None, str | None, str | None],
     ) -> None:
         numbers = [next(self.numbers) for _ in range(count)]
+        sender, text, binary = words
 
         def batch() -> list[Message]:
             fields = {"dialect": dialect, "account": account, "to": to, "client_ref": ref, "bulk_id": bulk}
+            fields |= {"sender": sender, "text": text, "binary_hex": binary}
             return [a_message(n, options={"client_id": client_id}, **fields) for n in numbers]
 
         self.memory.add_messages(batch())
@@ -473,6 +486,8 @@ class SameAsMemory(RuleBasedStateMachine):
         account=st.sampled_from([None, *ACCOUNTS]),
         to=st.sampled_from([None, *NUMBERS]),
         status=st.sampled_from([None, *FILTER_STATUSES]),
+        sender=st.sampled_from([None, "", "info", "STRASSE"]),
+        text=st.sampled_from([None, "hello", "SS", "a0"]),
         limit=st.sampled_from([None, 1, 2, 5]),
     )
     def query(
@@ -482,11 +497,20 @@ class SameAsMemory(RuleBasedStateMachine):
         account: str | None,
         to: str | None,
         status: str | None,
+        sender: str | None,
+        text: str | None,
         limit: int | None,
     ) -> None:
         before = data.draw(st.sampled_from([None, *self.cursors]))
         wanted = MessageQuery(
-            dialect=dialect, account=account, to=to, status=status, limit=limit, before=before
+            dialect=dialect,
+            account=account,
+            to=to,
+            status=status,
+            sender=sender,
+            text=text,
+            limit=limit,
+            before=before,
         )
         page = self.both(lambda store: store.query(wanted))
         if page.next_cursor is not None:
@@ -613,6 +637,64 @@ def test_while_redis_is_away_each_dialect_answers_its_documented_server_error() 
         assert sent.status == 200, "serving resumes when Redis is back"
         assert app.backend.store.stats().messages == 1, "nothing of the refused requests was stored"
         app.backend.store.close()  # type: ignore[attr-defined]
+
+
+def test_a_search_reads_across_blocks_and_past_pruned_messages_in_one_round_trip(
+    handles: Callable[[], RedisStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sequence numbers that cross two search blocks, a block pruned in part and then whole: every
+    search finds what the memory store finds, and a page of it is one script."""
+    store, memory = handles(), MemoryStore()
+    store.client.set(f"{store.prefix}seq", 2 * SEARCH_BLOCK - 30)  # the numbers run into the third block
+    messages = [
+        a_message(
+            number,
+            dialect=DIALECTS[number % 2],
+            sender=("InfoSMS", "Straße", None)[number % 3],
+            text=f"Code {number} ß" if number % 4 else None,
+            binary_hex=None if number % 4 else "0A0B",
+        )
+        for number in range(60)
+    ]
+    store.add_messages(messages[:25])
+    store.add_messages(messages[25:])
+    memory.add_messages(messages)
+    queries = [
+        MessageQuery(dialect=dialect, sender=sender, text=text, limit=limit)
+        for dialect in (None, "qikli")
+        for sender in (None, "STRASSE")
+        for text in (None, "code 1", "ss", "a0b")
+        for limit in (4, None)
+        if sender or text
+    ]
+
+    def same_as_memory() -> None:
+        for query in queries:
+            expected = [
+                message.id for message in every(lambda c, q=query: memory.query(replace(q, before=c)))
+            ]
+            found = [message.id for message in every(lambda c, q=query: store.query(replace(q, before=c)))]
+            assert found == expected, query
+            assert store.query(query).total == len(expected)
+
+    same_as_memory()
+    for keep in (45, 25):
+        assert store.prune(keep_newest=keep) == memory.prune(keep_newest=keep)
+        same_as_memory()
+    # The second block's messages are all gone now, and its search strings with them.
+    block = f"sx:t:{(2 * SEARCH_BLOCK - 30) // SEARCH_BLOCK}"
+    assert not store.client.exists(store.prefix + block)
+    assert not store.client.sismember(store.prefix + "keys", block)
+    calls: list[str] = []
+    real = store.client.execute_command
+
+    def counted(*args: Any, **options: Any) -> Any:
+        calls.append(args[0])
+        return real(*args, **options)
+
+    monkeypatch.setattr(store.client, "execute_command", counted)
+    assert store.query(MessageQuery(text="ß", limit=5)).total == 19
+    assert calls == ["EVALSHA"]
 
 
 def test_a_process_that_read_a_message_before_another_moved_it_on_does_not_move_it_back(

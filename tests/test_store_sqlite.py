@@ -4,6 +4,8 @@ survives a killed process or several pullers at once."""
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import multiprocessing
 import shutil
 import signal
@@ -24,11 +26,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+import smsmock.core.stores.sqlite
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import Page
+from smsmock.core.records import encode_message
 from smsmock.core.stores import DuplicateMessageId, MessageQuery, Store, StoreError, open_store
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.stores.sqlite import SCHEMA_VERSION, SqliteStore, schema_versions
@@ -158,16 +162,35 @@ class SameAsMemory(RuleBasedStateMachine):
         account=st.one_of(st.none(), st.sampled_from((*ACCOUNTS, "nobody"))),
         to=st.one_of(st.none(), st.sampled_from((*NUMBERS, "999"))),
         status=st.one_of(st.none(), st.sampled_from(STATUS_FILTERS)),
+        sender=st.sampled_from((None, "", "info", "SMS", "x")),
+        text=st.sampled_from((None, "hello 1", "✓", "HELLO", "o 2 ✓", "x")),
         limit=st.sampled_from((None, 1, 2, 5)),
         before=st.one_of(st.none(), st.integers(0, 10_000), st.just("cursor")),
     )
-    def query(self, dialect: Any, account: Any, to: Any, status: Any, limit: Any, before: Any) -> None:
+    def query(
+        self,
+        dialect: Any,
+        account: Any,
+        to: Any,
+        status: Any,
+        sender: Any,
+        text: Any,
+        limit: Any,
+        before: Any,
+    ) -> None:
         if before == "cursor":
             before = self.cursors[-1] if self.cursors else None
         elif before is not None:
             before %= self.added + 2  # a position stored, or one past the newest
         query = MessageQuery(
-            dialect=dialect, account=account, to=to, status=status, limit=limit, before=before
+            dialect=dialect,
+            account=account,
+            to=to,
+            status=status,
+            sender=sender,
+            text=text,
+            limit=limit,
+            before=before,
         )
         pages = [store.query(query) for store in self.stores]
         assert pages[0] == pages[1]
@@ -347,10 +370,97 @@ def test_an_older_schema_is_migrated(tmp_path: Path, version: int) -> None:
     message = make_message(0, "default", "shortlink", "41793026727", None)
     store.add_messages([message])
     assert store.query(MessageQuery(to="41793026727")).items == [message]
+    assert store.query(MessageQuery(sender="INFO", text="hello 0 ✓")).items == [message]
     store.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
+
+
+def test_the_messages_of_a_version_2_file_are_searched_once_it_is_migrated(tmp_path: Path) -> None:
+    """Version 3 folds the sender and text of every stored record, of either form, as Python does."""
+    path = tmp_path / "smsmock.db"
+    _write_at_version(path, 2)
+    first = make_message(0, "default", "shortlink", "41793026727", None)
+    worded = replace(first, sender="ΣΟΦΟΣ", text="Straße İstanbul")
+    binary = replace(
+        make_message(1, "default", "shortlink", "41793026727", None), text=None, binary_hex="0A0B"
+    )
+    nameless = replace(make_message(2, "other", "qikli", "41793026728", None), sender=None, text=None)
+    empty = replace(make_message(3, "other", "qikli", "41793026728", None), sender="", text="")
+    stored = [encode_message(message) for message in (worded, binary, nameless, empty)]
+    # An older smsmock wrote every field of a record, what is None as null; a newer one leaves it out.
+    stored[2] = {**stored[2], "sender": None, "text": None, "binary_hex": None}
+    assert "text" not in stored[1] and "sender" not in encode_message(nameless)
+    db = sqlite3.connect(path, isolation_level=None)
+    for message, record in zip((worded, binary, nameless, empty), stored, strict=True):
+        db.execute(
+            "INSERT INTO messages (id, account, dialect, destination, status_name, status_group, client_ref,"
+            " submitted_at, record) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            (
+                message.id,
+                message.account,
+                message.dialect,
+                message.to,
+                message.status.name,
+                message.status.group_name,
+                message.submitted_at.timestamp(),
+                json.dumps(record),
+            ),
+        )
+    db.close()
+    store = SqliteStore.open(path)
+    try:
+        assert store.query(MessageQuery(text="STRASSE i")).items == [worded]
+        assert store.query(MessageQuery(sender="σοφος")).items == [worded]
+        assert store.query(MessageQuery(text="a0b")).items == [binary]
+        assert store.query(MessageQuery(text="", sender="")).total == 4
+        assert store.query(MessageQuery(sender="s", dialect="qikli")).total == 0
+        later = make_message(4, "other", "qikli", "41793026728", None)
+        store.add_messages([later])
+        assert store.query(MessageQuery(text="HELLO", limit=1)).items == [later]
+    finally:
+        store.close()
+    db = sqlite3.connect(path)
+    folded = db.execute("SELECT sender_folded, content_folded FROM messages ORDER BY seq").fetchall()
+    db.close()
+    assert folded[:4] == [("σοφοσ", "strasse i̇stanbul"), ("infosms", "0a0b"), ("", ""), ("", "")]
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["along-the-filters-indexes", "along-the-search-index"])
+def test_a_search_finds_the_same_along_either_index(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch, ratio: int
+) -> None:
+    """However the store chooses to walk a search (see SEARCH_INDEX_RATIO), it finds what memory finds."""
+    monkeypatch.setattr(smsmock.core.stores.sqlite, "SEARCH_INDEX_RATIO", ratio)
+    memory = MemoryStore()
+    messages = [
+        replace(
+            make_message(number, ACCOUNTS[number % 2], DIALECTS[number % 3 % 2], NUMBERS[number % 4], None),
+            sender=("InfoSMS", "Straße", None)[number % 3],
+            text=None if number % 5 == 0 else f"Code {number} ß",
+            binary_hex="0A0B" if number % 5 == 0 else None,
+        )
+        for number in range(60)
+    ]
+    for found in (memory, store):
+        found.add_messages(copy.deepcopy(messages))
+    for message in messages[::4]:
+        for found in (memory, store):
+            kept = found.message(message.id)
+            assert kept is not None
+            kept.status = WORDS.status("DELIVERED_TO_HANDSET")
+            found.update_message(kept)
+    for dialect, account, to, status, sender, text in itertools.product(
+        (None, "qikli"),
+        (None, "other"),
+        (None, "41793026727"),
+        (None, "DELIVERED", "accepted"),
+        (None, "STRASSE", "info"),
+        (None, "code 1", "SS", "a0b"),
+    ):
+        query = MessageQuery(dialect, account, to, status, sender, text, limit=3)
+        assert walk(store, query) == walk(memory, query), query
 
 
 def test_schema_versions_run_from_one_without_a_gap() -> None:
@@ -697,3 +807,21 @@ def test_closing_the_store_ends_its_checkpoint_thread(tmp_path: Path) -> None:
     store.close()
     started.join(timeout=5)
     assert not started.is_alive()
+
+
+@pytest.mark.parametrize("field", ["text", "sender"])
+def test_a_lone_surrogate_in_a_message_is_stored_and_read_back(tmp_path: Path, field: str) -> None:
+    """UTF-8, SQLite's text, has no lone surrogate: such a record is kept as escaped JSON, not refused.
+
+    The dialects refuse one in a JSON body, but a message can carry one from elsewhere (Python callers
+    of the core, the control API's injected messages), and the store must not fail on it.
+    """
+    message = replace(make_message(0, "default", "shortlink", "41793026727", None), **{field: "A\ud800B"})
+    store = SqliteStore.open(tmp_path / "surrogates.db")
+    try:
+        store.add_messages([message])
+        assert store.message(message.id) == message
+        store.update_message(message)
+        assert store.query(MessageQuery()).items == [message]
+    finally:
+        store.close()

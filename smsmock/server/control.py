@@ -158,14 +158,18 @@ class Control:
         account: str | None = None,
         to: str | None = None,
         status: str | None = None,
+        sender: str | None = None,
+        text: str | None = None,
     ) -> list[dict[str, Any]]:
         """Every sent message that matches, newest first, read page by page.
 
-        `to` is compared as normalised digits; `status` matches a status name or a status group.
+        `to` is compared as normalised digits; `status` matches a status name or a status group;
+        `sender` and `text` match a part of the sender id and of the text (a binary message's hex), in
+        any case (Unicode case folding: `strasse` finds `Straße`).
         """
 
         def page(cursor: int | None) -> Page[Message]:
-            query = MessageQuery(dialect, account, to, status, limit=MAX_LIMIT, before=cursor)
+            query = MessageQuery(dialect, account, to, status, sender, text, limit=MAX_LIMIT, before=cursor)
             return self.app.backend.message_page(query)
 
         return [message.as_dict() for message in every(page)]
@@ -177,11 +181,16 @@ class Control:
         account: str | None = None,
         to: str | None = None,
         status: str | None = None,
+        sender: str | None = None,
+        text: str | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: int | None = None,
     ) -> dict[str, Any]:
-        """One page of the sent messages that match, newest first: `items`, `total` and `nextCursor`."""
-        query = MessageQuery(dialect, account, to, status, limit=_page_size(limit), before=cursor)
+        """One page of the sent messages that match (the filters of `messages`), newest first: `items`,
+        `total` and `nextCursor`."""
+        query = MessageQuery(
+            dialect, account, to, status, sender, text, limit=_page_size(limit), before=cursor
+        )
         page = self.app.backend.message_page(query)
         return _page_reply(page, [message.as_dict() for message in page.items])
 
@@ -508,7 +517,7 @@ def _whole(value: str, name: str) -> int:
     return int(value)
 
 
-MESSAGE_FILTERS = ("dialect", "account", "to", "status")
+MESSAGE_FILTERS = ("dialect", "account", "to", "status", "sender", "text")
 JOURNAL_FILTERS = ("dialect", "operation")
 
 

@@ -6,6 +6,7 @@ One module per backend: `memory` (the default, and the pytest fixtures'), `sqlit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -56,10 +57,56 @@ class MessageQuery:
     """A destination, compared as normalised digits (`+41 79...` is `4179...`)."""
     status: str | None = None
     """A status name or a status group name, in any case."""
+    sender: str | None = None
+    """Part of the sender id, in any case (see `search_forms`); None or "" is no filter."""
+    text: str | None = None
+    """Part of the text, or of a binary message's hex, in any case (see `search_forms`); None or "" is
+    no filter."""
     limit: int | None = None
     """At most this many on the page; None for every match."""
     before: int | None = None
     """The cursor: only messages stored before the one of this sequence number."""
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"a page holds at least one message, not limit={self.limit}")
+
+    def needles(self) -> tuple[str | None, str | None]:
+        """The sender and text searched for, case folded as `search_forms` folds; None for no search."""
+        return _needle(self.sender), _needle(self.text)
+
+
+def search_forms(message: Message) -> tuple[str, str]:
+    """What the sender and the text search look in: the sender id, and the text (a binary message's
+    hex), case folded; "" where the message has none.
+
+    A message matches a search when the needle, folded alike, is a part of its form, compared code
+    point by code point. The folding is Python's `str.casefold`, Unicode's full case folding (not its
+    Turkic variant): `ß`, `ẞ` and `SS` all fold to `ss`, `ς` and `Σ` to `σ`, `ﬁ` to `fi`, the Kelvin
+    sign to `k`; `İ` folds to `i` and a combining dot above, so `i` finds it, while `ı` stays itself, so
+    `I` does not. Nothing is normalised: `é` as one code point and as `e` with a combining accent are
+    different texts. Every store folds a message with this when it stores it and the needle when it
+    searches, and compares what Python folded (never SQLite's ASCII-only LIKE, nor Lua's lower), so
+    the three agree; what was stored keeps the folding of the Python that stored it. A lone surrogate
+    (no character: only a malformed request carries one) is searched as U+FFFD, which SQLite and Redis
+    can hold.
+    """
+    content = message.text if message.text is not None else message.binary_hex or ""
+    return _folded(message.sender or ""), _folded(content)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _needle(part: str | None) -> str | None:
+    return _folded(part) if part else None
+
+
+def _folded(text: str) -> str:
+    folded = text.casefold()
+    if _LONE_SURROGATE.search(folded):
+        folded = _LONE_SURROGATE.sub("\ufffd", folded)
+    return text if folded == text else folded  # the text itself, when folding changes nothing: less memory
 
 
 class Store(Protocol):

@@ -16,7 +16,7 @@ from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page, fill, newest_first
 from smsmock.core.rules import normalise_number
 from smsmock.core.shared import LocalSettings
-from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats
+from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats, search_forms
 from smsmock.core.vocabulary import Status
 
 
@@ -241,6 +241,9 @@ class _Listing:
     rebuilt: moving out of a long list would cost a copy of it. Counts by (dialect, account, status)
     give the total of any filter without `to` at once; `to` with another filter is counted along the
     shortest of their lists (that destination's, as long as the messages sent to that one number).
+
+    A sender or text search looks in each message's folded sender and text (`search_forms`), kept
+    beside it from when it was stored, so a search of every message folds and decodes nothing.
     """
 
     def __init__(self, first: int) -> None:
@@ -249,6 +252,9 @@ class _Listing:
         self.destinations: list[str] = []
         self.statuses: list[Status] = []
         """The status each message was indexed under: the filters read this, not the live message."""
+        self.senders: list[str] = []
+        self.contents: list[str] = []
+        """Each message's folded sender and text, as the search looks in them."""
         self.positions: dict[str, int] = {}
         self.by_dialect: dict[str, list[int]] = {}
         self.by_account: dict[str, list[int]] = {}
@@ -262,6 +268,9 @@ class _Listing:
         self.messages.append(message)
         self.destinations.append(destination)
         self.statuses.append(message.status)
+        sender, content = search_forms(message)
+        self.senders.append(sender)
+        self.contents.append(content)
         self.positions[message.id] = position
         self.by_dialect.setdefault(message.dialect, []).append(position)
         self.by_account.setdefault(message.account, []).append(position)
@@ -306,6 +315,7 @@ class _Listing:
             del self.positions[message.id]
         self.first += count
         del self.messages[:count], self.destinations[:count], self.statuses[:count]
+        del self.senders[:count], self.contents[:count]
         for index in (self.by_dialect, self.by_account, self.by_destination, self.by_status):
             for key in list(index):
                 positions = index[key]
@@ -330,6 +340,10 @@ class _Listing:
             found = self.statuses[index]
             return status is None or status == found.name or status == found.group_name
 
+        sender, text = query.needles()
+        if sender is not None or text is not None:
+            every_match = self._searched(query, to, status, sender, text, matches)
+            return self._cut(every_match, query.limit, query.before)
         total = self._total(query.dialect, query.account, to, status, matches)
         if total == 0:
             return Page([], 0, None)
@@ -337,6 +351,47 @@ class _Listing:
         first_page_total = total if query.before is None else None
         found, cursor = fill(candidates, matches, query.limit, first_page_total)
         return Page([self.messages[position - self.first] for position in found], total, cursor)
+
+    def _searched(
+        self,
+        query: MessageQuery,
+        to: str | None,
+        status: str | None,
+        sender: str | None,
+        text: str | None,
+        matches: Callable[[int], bool],
+    ) -> list[int]:
+        """The positions of every match of a search, oldest first: along the shortest index list of the
+        other filters, or over every message's folded forms at once when there are none."""
+        first, senders, contents = self.first, self.senders, self.contents
+        if query.dialect is None and query.account is None and to is None and status is None:
+            if sender is not None and text is not None:
+                return [
+                    first + index
+                    for index, its in enumerate(senders)
+                    if sender in its and text in contents[index]
+                ]
+            if sender is not None:
+                return [first + index for index, its in enumerate(senders) if sender in its]
+            return [first + index for index, has in enumerate(contents) if text in has]
+        found = [
+            position
+            for position in self._candidates(query.dialect, query.account, to, status, None)
+            if (sender is None or sender in senders[position - first])
+            and (text is None or text in contents[position - first])
+            and matches(position)
+        ]
+        found.reverse()
+        return found
+
+    def _cut(self, every_match: list[int], limit: int | None, before: int | None) -> Page[Message]:
+        """The page of `every_match` (ascending positions) below the cursor, newest first."""
+        stop = len(every_match) if before is None else bisect_left(every_match, before)
+        start = 0 if limit is None else max(0, stop - limit)
+        on_page = every_match[start:stop]
+        on_page.reverse()
+        cursor = on_page[-1] if start > 0 and on_page else None
+        return Page([self.messages[position - self.first] for position in on_page], len(every_match), cursor)
 
     def _candidates(
         self, dialect: str | None, account: str | None, to: str | None, status: str | None, before: int | None

@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import sqlite3
 import stat
 import threading
@@ -34,7 +35,15 @@ from smsmock.core import records
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page
 from smsmock.core.rules import normalise_number
-from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreError, StoreStats
+from smsmock.core.stores import (
+    DuplicateMessageId,
+    Event,
+    MessageQuery,
+    Queue,
+    StoreError,
+    StoreStats,
+    search_forms,
+)
 
 T = TypeVar("T")
 
@@ -48,7 +57,12 @@ CHECKPOINT_RESTART_PAGES = 4_000
 """WAL pages (16 MB) past which the checkpoint thread makes the next write start the WAL over."""
 CHECKPOINT_PAGES = 50_000
 """WAL pages (200 MB) past which a commit checkpoints itself: only when the thread falls behind."""
+SEARCH_INDEX_RATIO = 8
+"""A search walks the search index (every message) unless the other filters' indexes walk fewer than
+an eighth as many: an entry of theirs costs a read of the table's row, about eight entries of the
+search index (measured with 100,000 messages)."""
 _SCHEMA_PACKAGE = "smsmock.core.stores.sqlite_schema"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _REASONS = {
     "file is not a database": "is not an SQLite database (a corrupt file, or another kind of file)",
@@ -237,6 +251,8 @@ class SqliteStore:
             # checkpoint thread does that work off the requests' path; a commit that found the WAL past
             # SQLite's 1,000 pages would do it while its request waits (it made commits 40% slower).
             connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            # Schema version 3 fills the search's folded columns of the messages stored before it.
+            connection.create_function("casefold", 1, _casefold, deterministic=True)
         except BaseException:
             connection.close()
             raise
@@ -347,7 +363,8 @@ class SqliteStore:
                 try:
                     db.executemany(
                         "INSERT INTO messages (id, account, dialect, destination, status_name, status_group,"
-                        " client_ref, submitted_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " client_ref, submitted_at, record, sender_folded, content_folded)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                 except sqlite3.IntegrityError:
@@ -379,12 +396,14 @@ class SqliteStore:
     def query(self, query: MessageQuery) -> Page[Message]:
         """A page of the stored messages that match, newest first, read from one snapshot."""
         filters = _Filters.of(query)
+        wanted = None if query.limit is None else query.limit + 1
         with self._transaction("DEFERRED") as db:
-            total = filters.total(db)
-            if total == 0:
-                return Page([], 0, None)
-            wanted = None if query.limit is None else query.limit + 1
-            rows = filters.newest(db, query.before, wanted)
+            branches = filters.branches(db)
+            rows = filters.newest(db, branches, query.before, wanted)
+            if query.before is None and (wanted is None or len(rows) < wanted):
+                total = len(rows)  # the walk met every match: a search of few matches walks once, not twice
+            else:
+                total = filters.total(db, branches)
         cursor = None
         if query.limit is not None and len(rows) > query.limit:
             rows = rows[: query.limit]
@@ -675,21 +694,40 @@ class SqliteStore:
             after = rows[-1][0]
 
 
+Branch = tuple[str, str, list[Any]]
+"""One walk of a query: its index clause, its condition, and the condition's values."""
+
+
 class _Filters:
     """A message query's filters as SQL: its total, and its newest matches along the shortest index.
 
     A status filter names a status or a status group, so it is two branches (by name, and by group
-    for the other names), each walked newest first along its own index and merged.
+    for the other names), each walked newest first along its own index and merged. A sender or text
+    search compares the folded columns with instr() (see `search_forms`), in one walk of the search
+    index, or along the other filters' indexes when they hold far fewer messages.
     """
 
-    def __init__(self, dialect: str | None, account: str | None, to: str | None, status: str | None) -> None:
+    def __init__(
+        self,
+        dialect: str | None,
+        account: str | None,
+        to: str | None,
+        status: str | None,
+        sender: str | None = None,
+        text: str | None = None,
+    ) -> None:
         self.dialect, self.account, self.to, self.status = dialect, account, to, status
+        self.sender, self.text = sender, text
 
     @classmethod
     def of(cls, query: MessageQuery) -> _Filters:
         to = None if query.to is None else normalise_number(query.to)
         status = None if query.status is None else query.status.upper()
-        return cls(query.dialect, query.account, to, status)
+        return cls(query.dialect, query.account, to, status, *query.needles())
+
+    @property
+    def searching(self) -> bool:
+        return self.sender is not None or self.text is not None
 
     def _fixed(self) -> tuple[list[str], list[Any]]:
         conditions, values = [], []
@@ -697,11 +735,15 @@ class _Filters:
             if value is not None:
                 conditions.append(f"{column} = ?")
                 values.append(value)
+        for column, needle in (("sender_folded", self.sender), ("content_folded", self.text)):
+            if needle is not None:
+                conditions.append(f"instr({column}, ?) > 0")
+                values.append(needle)
         return conditions, values
 
-    def total(self, db: sqlite3.Connection) -> int:
-        """How many messages match: summed from the counts, or counted along the destination's index."""
-        if self.to is None:
+    def total(self, db: sqlite3.Connection, branches: list[Branch]) -> int:
+        """How many messages match: summed from the counts, or counted along the branches' walks."""
+        if self.to is None and not self.searching:
             conditions, values = self._fixed()
             if self.status is not None:
                 conditions.append("(status_name = ? OR status_group = ?)")
@@ -712,13 +754,15 @@ class _Filters:
             ).fetchone()[0]
         return sum(
             db.execute(f"SELECT count(*) FROM messages {index} WHERE {where}", values).fetchone()[0]
-            for index, where, values in self._branches(db)
+            for index, where, values in branches
         )
 
-    def newest(self, db: sqlite3.Connection, before: int | None, limit: int | None) -> list[tuple[int, str]]:
+    def newest(
+        self, db: sqlite3.Connection, branches: list[Branch], before: int | None, limit: int | None
+    ) -> list[tuple[int, str]]:
         """Up to `limit` matches (seq, record) below the cursor `before`, newest first."""
         walks = []
-        for index, where, values in self._branches(db):
+        for index, where, values in branches:
             if before is not None:
                 where += " AND seq <= ?"  # positions are seq - 1: below position `before`
                 values = [*values, before]
@@ -729,20 +773,33 @@ class _Filters:
         merged = heapq.merge(*walks, key=lambda row: -row[0])
         return list(merged if limit is None else itertools.islice(merged, limit))
 
-    def _branches(self, db: sqlite3.Connection) -> list[tuple[str, str, list[Any]]]:
+    def branches(self, db: sqlite3.Connection) -> list[Branch]:
         """(index clause, condition, values) of each branch, each on the index that walks the fewest rows."""
         conditions, values = self._fixed()
         if self.status is None:
-            return [(self._shortest(db, None), " AND ".join(conditions) or "1", values)]
-        by_name = [*conditions, "status_name = ?"]
-        by_group = [*conditions, "status_group = ?", "status_name != ?"]
-        return [
-            (self._shortest(db, "status_name"), " AND ".join(by_name), [*values, self.status]),
-            (self._shortest(db, "status_group"), " AND ".join(by_group), [*values, self.status, self.status]),
-        ]
+            plan = [(self._shortest(db, None), conditions, values)]
+        else:
+            plan = [
+                (self._shortest(db, "status_name"), [*conditions, "status_name = ?"], [*values, self.status]),
+                (
+                    self._shortest(db, "status_group"),
+                    [*conditions, "status_group = ?", "status_name != ?"],
+                    [*values, self.status, self.status],
+                ),
+            ]
+        walked = [size for (_, size), _, _ in plan]
+        if self.searching and (
+            None in walked or sum(size or 0 for size in walked) * SEARCH_INDEX_RATIO > _stored(db)
+        ):
+            if self.status is not None:
+                conditions = [*conditions, "(status_name = ? OR status_group = ?)"]
+                values = [*values, self.status, self.status]
+            return [("INDEXED BY messages_search", " AND ".join(conditions), values)]
+        return [(index, " AND ".join(where) or "1", given) for (index, _), where, given in plan]
 
-    def _shortest(self, db: sqlite3.Connection, status_column: str | None) -> str:
-        """The index with the fewest entries for the filters (the memory store's shortest list).
+    def _shortest(self, db: sqlite3.Connection, status_column: str | None) -> tuple[str, int | None]:
+        """The index with the fewest entries for the filters (the memory store's shortest list), and how
+        many it walks; None when no filter has an index and every message is walked.
 
         The counts table sizes dialect, account and status at once; a destination's list is counted
         only up to the shortest of those, so a number that got every message costs no full count.
@@ -767,8 +824,13 @@ class _Filters:
                 (self.to,),
             ).fetchone()[0]
         if not sizes:
-            return "NOT INDEXED"  # every message, walked along the rowid
-        return f"INDEXED BY {min(sizes, key=lambda index: sizes[index])}"
+            return "NOT INDEXED", None  # every message, walked along the rowid
+        shortest = min(sizes, key=lambda index: sizes[index])
+        return f"INDEXED BY {shortest}", sizes[shortest]
+
+
+def _stored(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT coalesce(sum(n), 0) FROM message_counts").fetchone()[0])
 
 
 _INDEXES = {
@@ -856,7 +918,12 @@ def _ids_in(count: int) -> str:
 
 
 def _dump(record: records.Record) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii() and _LONE_SURROGATE.search(text):
+        # SQLite stores UTF-8, which has no lone surrogate (a client's JSON may send "\ud800"):
+        # escaped, it is stored as JSON text and read back as it came.
+        return json.dumps(record, separators=(",", ":"))
+    return text
 
 
 def _dump_message(message: Message) -> str:
@@ -871,6 +938,11 @@ def _load_inbound(record: str) -> InboundMessage:
     return records.decode_inbound(json.loads(record))
 
 
+def _casefold(text: str | None) -> str | None:
+    """SQL's casefold(): Python's own, as the search folds (SQLite's lower() folds ASCII only)."""
+    return None if text is None else str(text).casefold()
+
+
 def _message_row(message: Message) -> tuple[Any, ...]:
     return (
         message.id,
@@ -882,6 +954,7 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         message.client_ref,
         message.submitted_at.timestamp(),
         _dump_message(message),
+        *search_forms(message),
     )
 
 
