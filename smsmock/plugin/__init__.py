@@ -2,7 +2,10 @@
 
 Fixtures:
 - `smsmock`: the mock over a real socket on an ephemeral port (any HTTP client, any language).
-- `smsmock_inprocess`: the same app answering `requests` calls through `responses`, no socket.
+- `smsmock_inprocess`: the same app answering `requests` and `httpx` calls (sync and async), no socket:
+  requests through `responses`, httpx through its transports. A client that builds its own
+  `httpx.Client()` is routed too; one with a transport of its own takes `smsmock_inprocess.httpx_transport()`
+  (`httpx_client()` and `httpx_async_client()` give clients bound to the mock).
 - `smsmock_config`: the `MockConfig` each test starts from; override it in a conftest or module.
 
 A test configures its mock with `@pytest.mark.smsmock(dialect=..., accounts=[...], rules={...},
@@ -126,9 +129,9 @@ def smsmock_inprocess(
     _smsmock_inprocess_transport: InProcessTransport,
     smsmock_config: MockConfig,
 ) -> Iterator[SmsMock]:
-    """The mock answering `requests` calls to http://smsmock.test in process, through `responses`."""
+    """The mock answering `requests` and `httpx` calls to http://smsmock.test in process, no socket."""
     transport = _smsmock_inprocess_transport
-    mock = _fresh(request, transport.app, ROOT, smsmock_config)
+    mock = _fresh(request, transport.app, ROOT, smsmock_config, in_process=transport)
     transport.start()
     try:
         yield mock
@@ -170,7 +173,14 @@ def _base_config(pytestconfig: pytest.Config) -> MockConfig:
     return config
 
 
-def _fresh(request: pytest.FixtureRequest, app: MockApp, root: str, config: MockConfig) -> SmsMock:
+def _fresh(
+    request: pytest.FixtureRequest,
+    app: MockApp,
+    root: str,
+    config: MockConfig,
+    *,
+    in_process: InProcessTransport | None = None,
+) -> SmsMock:
     """Reset the app to the test's configuration and hand out a view of it."""
     try:
         options = _marker_options(request)
@@ -188,7 +198,7 @@ def _fresh(request: pytest.FixtureRequest, app: MockApp, root: str, config: Mock
     if options.get("balance") is not None:
         for account in app.backend.accounts.all():
             app.control.set_balance(account.name, options["balance"])
-    mock = SmsMock(app, root, options.get("dialect"))
+    mock = SmsMock(app, root, options.get("dialect"), in_process=in_process)
     mock.expects_violations = bool(options.get("expect_violations"))
     return mock
 

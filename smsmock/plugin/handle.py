@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsmock.contracts.journal import Exchange
 from smsmock.contracts.validation import Severity, Violation
@@ -15,6 +15,11 @@ from smsmock.core.paging import MAX_LIMIT, every
 from smsmock.core.rules import normalise_number
 from smsmock.core.stores import MessageQuery
 from smsmock.server.app import MockApp
+
+if TYPE_CHECKING:
+    import httpx
+
+    from smsmock.plugin.inprocess import InProcessTransport
 
 CLOSEST_SHOWN = 3
 """How many near misses a failed `assert_sent` lists."""
@@ -50,12 +55,20 @@ class SmsMock:
     (unless the test asks otherwise) a frozen clock that moves only when the test advances it.
     """
 
-    def __init__(self, app: MockApp, root: str, dialect: str | None = None) -> None:
+    def __init__(
+        self,
+        app: MockApp,
+        root: str,
+        dialect: str | None = None,
+        *,
+        in_process: InProcessTransport | None = None,
+    ) -> None:
         self.app = app
         self.control = app.control
         self.url = root.rstrip("/")
         self.dialect = dialect
         self.expects_violations = False
+        self._in_process = in_process
 
     # where the mock is
 
@@ -75,6 +88,39 @@ class SmsMock:
     def credentials(self) -> Credentials:
         account = self.control.account()
         return Credentials(account.username, account.password, account.api_key)
+
+    # httpx clients that reach the mock, in process or over its socket (httpx is imported only here:
+    # it would add to the start-up of every test run)
+
+    def httpx_transport(self) -> httpx.BaseTransport:
+        """The transport to give an `httpx.Client` (`transport=`, or `mounts=` for the mock's URL alone):
+        in process, one that hands every request to the mock; over a socket, httpx's own."""
+        import httpx
+
+        return httpx.HTTPTransport() if self._in_process is None else self._in_process.httpx_transport()
+
+    def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same for an `httpx.AsyncClient`."""
+        import httpx
+
+        if self._in_process is None:
+            return httpx.AsyncHTTPTransport()
+        return self._in_process.httpx_async_transport()
+
+    def httpx_client(self, **options: Any) -> httpx.Client:
+        """An `httpx.Client` bound to the mock: `base_url` is its root (`self.url`), and in process its
+        transport is the mock. Options are httpx's own, and win (`base_url=mock.base_url`, `auth=`)."""
+        import httpx
+
+        return httpx.Client(**{"base_url": self.url, "transport": self.httpx_transport(), **options})
+
+    def httpx_async_client(self, **options: Any) -> httpx.AsyncClient:
+        """An `httpx.AsyncClient` bound to the mock, as `httpx_client` binds an `httpx.Client`."""
+        import httpx
+
+        return httpx.AsyncClient(
+            **{"base_url": self.url, "transport": self.httpx_async_transport(), **options}
+        )
 
     # what was sent
 

@@ -1,7 +1,9 @@
-"""The in-process transport: `requests` calls answered by the mock's WSGI app through `responses`.
+"""The in-process transport: `requests` and `httpx` calls answered by the mock's WSGI app, no socket.
 
-No socket and no thread: the request goes from the client's `requests.Session` straight into
-`MockApp`, so the same state, journal and assertions apply as over HTTP, at a fraction of the cost.
+The request goes from the client straight into `MockApp` (through `responses` for requests, through
+httpx's transport API for httpx), so the same state, journal and assertions apply as over HTTP, at a
+fraction of the cost. Faults stay honest: a stall is answered as the client's timeout would answer it,
+and a dropped connection fails the client as a reset socket does.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
@@ -21,6 +24,9 @@ import requests
 import responses
 
 from smsmock.server.app import MockApp
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = "http://smsmock.test"
 """Where the in-process mock answers (`.test` is reserved: no real host has it)."""
@@ -30,8 +36,43 @@ NO_TIMEOUT_STALL = 5.0
 over a socket the client would hang for as long as the server stalls."""
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The app's reply to one in-process request, as a socket would carry it."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class ServerStalled(BaseException):
+    """A delay fault longer than the client's read timeout: the client times out, at once.
+
+    A BaseException, so that it passes through the app (which answers any Exception with a 500)."""
+
+    def __init__(self, seconds: float, timeout: float) -> None:
+        super().__init__(seconds, timeout)
+        self.seconds = seconds
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        return (
+            f"smsmock (in-process): the server stalled {self.seconds:g} s, "
+            f"longer than the client's read timeout of {self.timeout:g} s"
+        )
+
+
+class ConnectionDropped(Exception):
+    """A drop fault: the app shut the connection down instead of answering."""
+
+    def __str__(self) -> str:
+        return "smsmock (in-process): the connection was dropped (an injected fault)"
+
+
 class InProcessTransport:
-    """Routes every `requests` call under ROOT into the app while started; others pass through."""
+    """Routes every `requests` and `httpx` call under ROOT into the app while started; others pass
+    through. `httpx_transport()` and `httpx_async_transport()` give httpx transports bound to the app."""
 
     def __init__(self, app: MockApp, root: str = ROOT) -> None:
         self.app = app
@@ -42,6 +83,7 @@ class InProcessTransport:
         for method in METHODS:
             self._mock.add_callback(method, ours, callback=self._answer, content_type=None)
         self._mock.add_passthru(re.compile(r"^(?!" + re.escape(root) + r"(/|$))"))
+        self._httpx_routing: AbstractContextManager[None] | None = None
         self._patience: float | None = None
         self._waited = 0.0
         self._waiting = threading.Lock()
@@ -49,33 +91,64 @@ class InProcessTransport:
     def start(self) -> None:
         self.app.pause = self._pause
         self._mock.start()
+        self._httpx_routing = _httpx_routing(self)
+        if self._httpx_routing is not None:
+            self._httpx_routing.__enter__()
 
     def stop(self) -> None:
+        if self._httpx_routing is not None:
+            self._httpx_routing.__exit__(None, None, None)
+            self._httpx_routing = None
         self._mock.stop(allow_assert=False)
         self.app.pause = time.sleep
 
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        *,
+        read_timeout: float | None,
+    ) -> Answer:
+        """One request into the app, as a server would hand it over; the client's read timeout decides
+        what a delay fault does. Raises ServerStalled and ConnectionDropped where a socket would fail."""
+        self._local.timeout = read_timeout
+        try:
+            return _call(self.app, method, url, headers, body or b"")
+        finally:
+            self._local.timeout = None
+
+    def httpx_transport(self) -> httpx.BaseTransport:
+        """An httpx transport that hands every request it gets to the app (whatever its host)."""
+        from smsmock.plugin.httpx_transport import InProcessHttpxTransport
+
+        return InProcessHttpxTransport(self)
+
+    def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same for `httpx.AsyncClient`: the app runs in a worker thread, the event loop runs on."""
+        from smsmock.plugin.httpx_transport import InProcessAsyncHttpxTransport
+
+        return InProcessAsyncHttpxTransport(self)
+
     def _answer(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        self._local.timeout = _read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
         body = request.body.encode() if isinstance(request.body, str) else request.body
         if body is not None and not isinstance(body, bytes):
             body = b"".join(chunk if isinstance(chunk, bytes) else str(chunk).encode() for chunk in body)
+        timeout = _read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
         try:
-            status, headers, data = _call(
-                self.app, request.method or "GET", request.url or "", request.headers, body
+            answer = self.exchange(
+                request.method or "GET",
+                request.url or "",
+                request.headers.items(),
+                body,
+                read_timeout=timeout,
             )
-        except _Stalled as stall:
-            raise requests.exceptions.ReadTimeout(
-                f"smsmock (in-process): the server stalled {stall.seconds:g} s, "
-                f"longer than the client's read timeout of {stall.timeout:g} s",
-                request=request,
-            ) from None
-        declared = headers.pop("Content-Length", None)
-        if declared is not None and declared.isdigit() and int(declared) != len(data):
-            # The app cut the reply short for a `drop` fault: over a socket the client sees a reset.
-            raise requests.exceptions.ConnectionError(
-                "smsmock (in-process): the connection was dropped (an injected fault)", request=request
-            )
-        return status, headers, data
+        except ServerStalled as stall:
+            raise requests.exceptions.ReadTimeout(str(stall), request=request) from None
+        except ConnectionDropped as drop:
+            raise requests.exceptions.ConnectionError(str(drop), request=request) from None
+        return answer.status, dict(answer.headers), answer.body
 
     @contextmanager
     def patience(self, seconds: float) -> Iterator[None]:
@@ -100,11 +173,11 @@ class InProcessTransport:
             # pytest.fail raises an outcome exception, which a client's `except Exception` cannot swallow.
             pytest.fail(
                 f"the client sent a request without a timeout, and the server stalled {seconds:g} s: "
-                "against a real server that stalls, this client hangs. Pass a timeout to requests."
+                "against a real server that stalls, this client hangs. Give the client a timeout."
             )
         if timeout is not None and seconds >= timeout:
             self._count_wait(timeout, seconds, timeout)
-            raise _Stalled(seconds, timeout)
+            raise ServerStalled(seconds, timeout)
         self._count_wait(seconds, seconds, timeout)
         time.sleep(seconds)
 
@@ -123,16 +196,26 @@ class InProcessTransport:
             )
 
 
-def _call(
-    app: MockApp, method: str, url: str, headers: Any, body: bytes | None
-) -> tuple[int, dict[str, str], bytes]:
-    """One request straight into the WSGI app: status, headers and body of its reply.
+def _httpx_routing(transport: InProcessTransport) -> AbstractContextManager[None] | None:
+    """httpx's own transports routed to the app for ROOT's host, or None where httpx is not installed.
+
+    Imported here, not at the top: httpx costs a noticeable share of a test run's start-up, and only
+    a session that starts an in-process mock needs it."""
+    try:
+        from smsmock.plugin.httpx_transport import routed_to
+    except ImportError:
+        return None
+    return routed_to(transport)
+
+
+def _call(app: MockApp, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> Answer:
+    """One request straight into the WSGI app, handed over as werkzeug's server hands it over.
 
     The environ is built by hand because werkzeug's test client, which builds it in general, costs
     about as much per request as the mock's own work.
     """
     parts = urlsplit(url)
-    body = body or b""
+    connection = _Connection()
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
@@ -143,22 +226,31 @@ def _call(
         "SERVER_PORT": str(parts.port or 80),
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_LENGTH": str(len(body)),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": parts.scheme or "http",
         "wsgi.input": io.BytesIO(body),
+        # The whole body is here, whatever its framing: the app may read to its end, as it does behind
+        # a server that took a chunked body apart. CONTENT_LENGTH is the client's header, if it sent one.
+        "wsgi.input_terminated": True,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
+        # Where a drop fault shuts the connection down: the stand-in tells the transport it did.
+        "werkzeug.socket": connection,
         "HTTP_HOST": parts.netloc,
     }
-    for name, value in headers.items():
+    for name, value in headers:
+        if "_" in name:
+            continue  # as werkzeug's server: such a header could pass for another once in the environ
         key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             environ[key] = value
-        elif key != "CONTENT_LENGTH":
-            environ[f"HTTP_{key}"] = value
+            continue
+        key = f"HTTP_{key}"
+        # A repeated header arrives joined, as werkzeug's server joins it (Host is the request's own).
+        joined = key in environ and key != "HTTP_HOST"
+        environ[key] = f"{environ[key]},{value}" if joined else value
     started: list[Any] = []
 
     def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -172,17 +264,22 @@ def _call(
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+    if connection.shut_down:
+        raise ConnectionDropped()
     status, response_headers = started
-    return int(status.split(" ", 1)[0]), dict(response_headers), data
+    code, _, reason = status.partition(" ")
+    # A server sends no body after HEAD, whatever the app gives (its Content-Length is the GET's).
+    return Answer(int(code), reason, list(response_headers), b"" if method == "HEAD" else data)
 
 
-class _Stalled(BaseException):
-    """Raised through the app (which turns any Exception into a 500) back to the transport."""
+class _Connection:
+    """What the app sees as the client's socket: all it does with one is shut it down (a drop fault)."""
 
-    def __init__(self, seconds: float, timeout: float) -> None:
-        super().__init__(seconds, timeout)
-        self.seconds = seconds
-        self.timeout = timeout
+    def __init__(self) -> None:
+        self.shut_down = False
+
+    def shutdown(self, how: int) -> None:
+        self.shut_down = True
 
 
 def _read_timeout(timeout: Any) -> float | None:

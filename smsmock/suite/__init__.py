@@ -4,7 +4,7 @@
 from smsmock.suite import Outgoing, Sent, ShortlinkClientContract
 
 class TestMyClient(ShortlinkClientContract):
-    transport = "inprocess"  # the client is built on requests
+    transport = "inprocess"  # the client is built on requests or httpx
 
     def make_client(self, base_url, credentials):
         return MyClient(base_url, credentials.username, credentials.password)
@@ -16,6 +16,9 @@ class TestMyClient(ShortlinkClientContract):
     def fetch_reports(self, client):
         return [report.message_id for report in client.fetch_reports()]
 ```
+
+`transport = "inprocess"` serves clients built on requests or httpx; for an async client, make `send`
+and `fetch_reports` `async def` and await the client there.
 """
 
 from smsmock.plugin.handle import Credentials

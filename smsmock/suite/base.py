@@ -6,10 +6,16 @@ in a `Test...` class and supplies two methods, `make_client` and `send`, and opt
 inherited tests, which drive the client with generated inputs against the mock and check what the mock
 received and what the client reported. A test whose optional part the adapter lacks is skipped, saying
 which part it needs.
+
+An async client gets an async adapter: `send` and `fetch_reports` (and `make_client`) may be coroutine
+functions. The suite awaits them on one asyncio event loop per test, so a client that keeps an
+`httpx.AsyncClient` across calls uses it on one loop, as an application does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -107,7 +113,8 @@ class ClientContract:
 
     dialect: ClassVar[str]
     transport: ClassVar[str] = "socket"
-    """`socket` (any HTTP client) or `inprocess` (clients built on requests: faster, no sockets)."""
+    """`socket` (any HTTP client) or `inprocess` (clients built on requests or httpx, sync or async:
+    faster, no sockets)."""
     client_timeout: ClassVar[float] = 10.0
     """The client's own timeout in seconds: the stall test lets it take this long to give up."""
     max_destinations: ClassVar[int] = 3
@@ -125,7 +132,9 @@ class ClientContract:
         raise NotImplementedError("the contract suite needs make_client(base_url, credentials)")
 
     def send(self, client: Any, outgoing: Outgoing) -> Sent:
-        """Send `outgoing` with the client and say what it reported (an exception counts as failure)."""
+        """Send `outgoing` with the client and say what it reported (an exception counts as failure).
+
+        May be `async def` for an async client."""
         raise NotImplementedError("the contract suite needs send(client, outgoing) -> Sent")
 
     # what each dialect provides
@@ -176,7 +185,10 @@ class ClientContract:
         mock.dialect = self.dialect
         # The suite reports contract violations itself, inside the bug report of the property at fault.
         mock.expect_violations()
-        yield mock
+        try:
+            yield mock
+        finally:
+            self._close_event_loop()
 
     # the shared properties
 
@@ -284,6 +296,34 @@ class ClientContract:
         transport: InProcessTransport = request.getfixturevalue("_smsmock_inprocess_transport")
         return transport.patience(self.client_timeout + STALL_MARGIN)
 
+    def _run(self, result: Any) -> Any:
+        """What an adapter method gave: its value, awaited first where it is a coroutine (async client)."""
+        if not inspect.isawaitable(result):
+            return result
+        loop = getattr(self, "_event_loop", None)
+        if loop is None:
+            loop = self._event_loop = asyncio.new_event_loop()
+        return loop.run_until_complete(result)
+
+    def _close_event_loop(self) -> None:
+        loop = getattr(self, "_event_loop", None)
+        if loop is None:
+            return
+        self._event_loop = None
+        if loop.is_running():
+            # A client hung over a socket still awaits in the stall test's thread: stop it, leave it.
+            loop.call_soon_threadsafe(loop.stop)
+            return
+        # As asyncio.run ends: what the client left running is cancelled, then the loop is closed.
+        left = asyncio.all_tasks(loop)
+        for task in left:
+            task.cancel()
+        if left:  # gather() of nothing would make its future on another loop
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
     def _skip_unless(self, flag: str, reason: str) -> None:
         """Skip a test that needs an optional part of the adapter the user has not declared."""
         if not getattr(self, flag):
@@ -318,9 +358,9 @@ class ClientContract:
         )
 
     def _send(self, mock: SmsMock, outgoing: Outgoing, credentials: Credentials) -> Sent:
-        client = self.make_client(mock.base_url, credentials)
+        client = self._run(self.make_client(mock.base_url, credentials))
         try:
-            return self.send(client, outgoing)
+            return self._run(self.send(client, outgoing))
         except Exception:
             # A client that raises has reported failure, which is what an error reply calls for.
             return Sent(ok=False)

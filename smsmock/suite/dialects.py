@@ -88,7 +88,8 @@ class _PullsReports(ClientContract):
     """Dialects whose delivery reports are read once."""
 
     def fetch_reports(self, client: Any) -> list[str]:
-        """The message ids of the delivery reports the client reads in one call (optional)."""
+        """The message ids of the delivery reports the client reads in one call (optional; may be
+        `async def`)."""
         raise NotImplementedError("the report property needs fetch_reports(client) -> list of message ids")
 
     @SUITE_SETTINGS
@@ -101,12 +102,12 @@ class _PullsReports(ClientContract):
             )
         mock = contract_mock
         self._fresh(mock)
-        client = self.make_client(mock.base_url, mock.credentials)
+        client = self._run(self.make_client(mock.base_url, mock.credentials))
         numbers = [f"4179302{index:04d}" for index in range(count)]
         for number in numbers:
-            self.send(client, Outgoing("InfoSMS", (number,), "Hello"))
+            self._run(self.send(client, Outgoing("InfoSMS", (number,), "Hello")))
         mock.advance(5)
-        first, second = self.fetch_reports(client), self.fetch_reports(client)
+        first, second = self._run(self.fetch_reports(client)), self._run(self.fetch_reports(client))
         ids = [*first, *second]
         outgoing = Outgoing("InfoSMS", tuple(numbers), "Hello")
         _require(len(ids) == len(set(ids)), f"the client counted reports twice: {ids}", outgoing, mock)
