@@ -35,7 +35,7 @@ from smsmock.encoding import measure
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
 from smsmock.server.thread import MockServer
-from smsmock.strategies import gsm_texts, phone_numbers, sms_texts, ucs2_texts
+from smsmock.strategies import gsm_texts, national_texts, phone_numbers, sms_texts, ucs2_texts
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 AUTH = ("Aladdin", "open sesame")
@@ -237,6 +237,91 @@ def test_sms_count_holds_exactly_the_engines_count(text: str) -> None:
     parts = measure(text).segments
     assert fired([send_single(text, parts)], "sms-count") == []
     assert len(fired([send_single(text, parts + 1)], "sms-count")) == 1
+
+
+def send_advanced(text: str, sms_count: int, language: dict[str, Any] | None) -> Exchange:
+    """A recorded advanced send of one message, with the national tables `language` asks for."""
+    message: dict[str, Any] = {"from": "InfoSMS", "destinations": [{"to": "41793026727"}], "text": text}
+    if language is not None:
+        message["language"] = language
+    return exchange(
+        "POST",
+        "/restapi/sms/1/text/advanced",
+        body={"messages": [message]},
+        reply={"messages": [accepted("41793026727", sms_count)]},
+    )
+
+
+def test_sms_count_takes_either_national_policys_count_and_names_both_when_neither_matches() -> None:
+    single_shift = {"languageCode": "TR", "singleShift": True, "lockingShift": False}
+    # 160 septets: one part in the default alphabet (fewest), 149 + 11 with the single shift IE counted.
+    assert fired([send_advanced("a" * 160, 1, single_shift)], "sms-count") == []
+    assert fired([send_advanced("a" * 160, 2, single_shift)], "sms-count") == []
+    (finding,) = fired([send_advanced("a" * 160, 3, single_shift)], "sms-count")
+    assert finding.message.startswith("the count is 3, but the text ")
+    assert finding.message.endswith(
+        " takes 1 part(s) counting the national tables by the policy fewest"
+        " (GSM7, 160 septets, 160 in one part, 153 per part)"
+        " or 2 part(s) counting the national tables by the policy requested"
+        " (GSM7, 160 septets, 155 in one part, 149 per part with 1 national-language IE(s) in each part)"
+    )
+    (finding,) = fired([send_advanced("a" * 10, 2, single_shift)], "sms-count")
+    assert finding.message.endswith(
+        " takes 1 part(s) by either national policy"
+        " (fewest: GSM7, 10 septets, 160 in one part, 153 per part;"
+        " requested: GSM7, 10 septets, 155 in one part, 149 per part"
+        " with 1 national-language IE(s) in each part)"
+    )
+    # Without national tables asked for, the policies agree: the other count is still wrong.
+    (finding,) = fired([send_advanced("a" * 160, 2, None)], "sms-count")
+    assert "takes 1 part(s) (GSM7, 160 septets" in finding.message and "policy" not in finding.message
+
+
+NATIONAL_REQUESTS = st.sampled_from(
+    [
+        {"languageCode": code, "singleShift": single, "lockingShift": locking}
+        for code in ("TR", "ES", "PT")
+        for single, locking in ((True, False), (False, True), (True, True))
+    ]
+)
+
+
+@settings(max_examples=80)
+@given(
+    text=st.one_of(
+        gsm_texts(max_size=330),
+        st.text(alphabet="aæñçŞğüı€{", max_size=330),
+        national_texts("TR", locking_shift=True, max_size=330),
+        national_texts("PT", locking_shift=True, max_size=330),
+    ),
+    language=NATIONAL_REQUESTS,
+    off_by=st.integers(min_value=1, max_value=3),
+)
+def test_sms_count_of_a_national_request_holds_either_policys_count_and_no_other(
+    text: str, language: dict[str, Any], off_by: int
+) -> None:
+    options = {
+        "language": language["languageCode"],
+        "single_shift": language["singleShift"],
+        "locking_shift": language["lockingShift"],
+    }
+    fewest = measure(text, **options).segments
+    requested = measure(text, national_policy="requested", **options).segments
+    assert requested >= fewest
+    assert fired([send_advanced(text, fewest, language)], "sms-count") == []
+    assert fired([send_advanced(text, requested, language)], "sms-count") == []
+    (finding,) = fired([send_advanced(text, requested + off_by, language)], "sms-count")
+    if requested == fewest:
+        assert f"takes {fewest} part(s) (" in finding.message or (
+            f"takes {fewest} part(s) by either national policy (fewest: " in finding.message
+        )
+    else:
+        assert (
+            f"takes {fewest} part(s) counting the national tables by the policy fewest (" in finding.message
+        )
+        assert f" or {requested} part(s) counting the national tables by the policy requested (" in (
+            finding.message
+        )
 
 
 # --- reply-messages --------------------------------------------------------------------------------

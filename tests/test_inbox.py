@@ -18,15 +18,18 @@ from importlib.resources import files
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 from werkzeug.test import Client
 
 import smsmock.inbox.listing
 from smsmock.cli import build_parser
 from smsmock.encoding import segment
-from smsmock.inbox.anatomy import take_apart
+from smsmock.inbox.anatomy import message_anatomy, take_apart
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
+from smsmock.strategies import national_texts
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 ALADDIN = {"Authorization": "Basic " + base64.b64encode(b"Aladdin:open sesame").decode()}
@@ -323,31 +326,33 @@ def test_the_store_filters_go_to_the_store() -> None:
     assert listed_ids(page(client, "/?account=default&dialect=shortlink")) == [absent, delivered]
 
 
-def test_a_sender_or_text_search_pages_its_matches(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A small budget, so the search stops part way and says how to read on.
-    monkeypatch.setattr(smsmock.inbox.listing, "SEARCH_BUDGET", 40)
-    monkeypatch.setattr(smsmock.inbox.listing, "SEARCH_STEP", 20)
-    monkeypatch.setattr(smsmock.inbox.listing, "PAGE_SIZE", 7)
+@pytest.mark.usefixtures("every_store")
+def test_a_sender_or_text_search_is_a_store_filter_counted_and_paged() -> None:
+    app = frozen_app()
+    client = Client(app)
     sent = [
-        (
-            send(
-                client,
-                text=f"{'Your code is' if index % 3 == 0 else 'Hello'} {index}",
-                sender=f"Shop{index % 2}",
-            )
+        send(
+            client,
+            text=f"{'Your code is' if index % 3 == 0 else 'Hello'} {index}",
+            sender="Straße" if index % 10 == 0 else f"Shop{index % 2}",
         )
-        for index in range(100)
+        for index in range(200)
     ]
-    wanted = [message_id for index, message_id in enumerate(sent) if index % 3 == 0 and index % 2 == 1]
-    seen, path, stopped = [], "/?text=your+CODE&sender=shop1", 0
+    wanted = [message_id for index, message_id in enumerate(sent) if index % 3 == 0 and index % 10 != 0]
+    first = page(client, "/?text=your+CODE&sender=SHOP")
+    assert f"{len(wanted)} messages match, newest first." in first
+    seen, path, pages = [], "/?text=your+CODE&sender=SHOP", 0
     while path is not None:
         body = page(client, path)
         seen.extend(listed_ids(body))
-        stopped += "The search stopped after" in body
-        path = older_link(body) or (re.search(r'href="([^"]+)">search older ones', body) or [None, None])[1]
-        path = None if path is None else html.unescape(path)
-    assert seen == list(reversed(wanted))
-    assert stopped >= 1
+        pages += 1
+        path = older_link(body)
+    assert seen == list(reversed(wanted)), "every match, once, newest first"
+    assert pages == 2 and len(wanted) > smsmock.inbox.listing.PAGE_SIZE
+    # Folded as Python folds: STRASSE finds Straße.
+    assert listed_ids(page(client, "/?sender=STRASSE&text=code")) == sent[180::-30]
+    assert "20 messages match" in page(client, "/?sender=STRASSE")
+    assert "1 message matches" in page(client, "/?text=HELLO+158")
 
 
 def test_the_live_endpoint_sends_the_list_only_when_it_changed(client: Client) -> None:
@@ -421,6 +426,117 @@ def test_national_tables_a_client_allowed_are_found_from_the_charged_count(clien
     body = page(client, f"/_smsmock/ui/messages/{reply.json['messages'][0]['messageId']}")
     assert '<dd id="encoding">GSM7</dd>' in body and "Turkish (TR)" in body
     assert "the national tables that give the count the mock charged" in body
+
+
+STRICT = {"Authorization": "Basic " + base64.b64encode(b"strict:pw").decode()}
+"""An account whose provider counts every national table a send asks for."""
+NATIONAL_POLICY = re.compile(r'<span id="national-policy">(\w+)</span>')
+
+
+def strict_app() -> MockApp:
+    """A mock with the documents' account (fewest parts) and one counting every requested table."""
+    config = MockConfig.from_mapping(
+        {
+            "accounts": [
+                {"name": "default", "username": "Aladdin", "password": "open sesame", "balance": 100},
+                {"name": "strict", "username": "strict", "password": "pw", "national_policy": "requested"},
+            ],
+            "clock": {"frozen": True, "start": START.isoformat()},
+        }
+    )
+    return MockApp(config)
+
+
+def send_advanced(client: Client, headers: dict[str, str], text: str, **language: Any) -> str:
+    message = {"from": "InfoSMS", "destinations": [{"to": "41793026727"}], "text": text, **language}
+    reply = client.post(ADVANCED, json={"messages": [message]}, headers=headers)
+    assert reply.status_code == 200, reply.text
+    return reply.json["messages"][0]["messageId"]
+
+
+TURKISH_SINGLE_SHIFT = {"languageCode": "TR", "singleShift": True}
+
+
+def test_a_requested_policy_accounts_message_is_split_as_it_was_counted() -> None:
+    client = Client(strict_app())
+    message_id = send_advanced(client, STRICT, "a" * 160, **TURKISH_SINGLE_SHIFT)
+    body = page(client, f"/_smsmock/ui/messages/{message_id}")
+    assert parts_drawn(body) == [149, 11]  # the single shift IE takes 3 octets of each part
+    assert "2 of up to 149 septets each" in body and "Turkish (TR) single shift table" in body
+    assert "split here" not in body and 'class="warning"' not in body
+    assert NATIONAL_POLICY.findall(body) == ["requested"]
+    assert "(the setting of account strict)" in body
+    # The same send from the documents' account: the default alphabet, one part, policy fewest.
+    body = page(
+        client, f"/_smsmock/ui/messages/{send_advanced(client, ALADDIN, 'a' * 160, **TURKISH_SINGLE_SHIFT)}"
+    )
+    assert parts_drawn(body) == [160] and "GSM 7-bit default alphabet" in body
+    assert NATIONAL_POLICY.findall(body) == ["fewest"] and "split here" not in body
+
+
+def test_a_message_whose_account_changed_or_went_is_split_by_the_policy_that_gives_its_count() -> None:
+    app = strict_app()
+    client = Client(app)
+    added = {"name": "added", "username": "added", "password": "pw", "national_policy": "requested"}
+    assert client.post("/_smsmock/accounts", json=added).status_code == 200
+    added_auth = {"Authorization": "Basic " + base64.b64encode(b"added:pw").decode()}
+    message_id = send_advanced(client, added_auth, "a" * 160, **TURKISH_SINGLE_SHIFT)
+    assert client.post("/_smsmock/accounts", json={**added, "national_policy": "fewest"}).status_code == 200
+    body = page(client, f"/_smsmock/ui/messages/{message_id}")
+    assert parts_drawn(body) == [149, 11] and NATIONAL_POLICY.findall(body) == ["requested"]
+    assert "account added counts by fewest now" in body and "split here" not in body
+    strict_id = send_advanced(client, STRICT, "a" * 160, **TURKISH_SINGLE_SHIFT)
+    app.backend.accounts.rebase([{"name": "default", "username": "Aladdin", "password": "open sesame"}])
+    body = page(client, f"/_smsmock/ui/messages/{strict_id}")
+    assert parts_drawn(body) == [149, 11] and NATIONAL_POLICY.findall(body) == ["requested"]
+    assert "account strict is gone" in body and "split here" not in body
+
+
+NATIONAL_OPTIONS = st.sampled_from(
+    [
+        {},
+        *(
+            {"languageCode": code, "singleShift": single, "lockingShift": locking}
+            for code in ("TR", "ES", "PT")
+            for single in (False, True)
+            for locking in (False, True)
+        ),
+    ]
+)
+
+
+@settings(max_examples=60)
+@given(
+    text=st.one_of(
+        st.text(alphabet="aæñçŞğüı€{", max_size=320),
+        national_texts("TR", locking_shift=True, max_size=320),
+        national_texts("PT", locking_shift=True, max_size=320),
+    ),
+    language=NATIONAL_OPTIONS,
+    strict=st.booleans(),
+)
+def test_a_stored_text_is_taken_apart_as_its_accounts_policy_counted_it(
+    text: str, language: dict[str, Any], strict: bool
+) -> None:
+    app = strict_app()
+    message_id = send_advanced(Client(app), STRICT if strict else ALADDIN, text, **language)
+    message = app.backend.store.message(message_id)
+    assert message is not None
+    policy = "requested" if strict else "fewest"
+    taken_apart = message_anatomy(message, policy)
+    assert taken_apart.problems == []
+    assert taken_apart.anatomy is not None
+    split = taken_apart.anatomy.segmentation
+    assert (split.encoding.value, split.units, split.segments) == (
+        message.encoding,
+        message.units,
+        message.parts,
+    )
+    if split.encoding.value == "GSM7":  # the account's policy gives the count: it is the one shown
+        assert split.national_policy == policy
+        assert taken_apart.anatomy.policy_source == f"the setting of account {message.account}"
+    # With the account gone, one of the policies still gives the count.
+    assert message_anatomy(message, None).problems == []
 
 
 def test_a_huge_text_draws_a_few_parts_and_says_how_many_it_left_out(client: Client) -> None:

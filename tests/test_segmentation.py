@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import regex
 from hypothesis import given
@@ -288,3 +290,218 @@ def test_grapheme_policy_never_splits_a_cluster(text):
             if start < position < end:
                 # Only a cluster bigger than a whole part may be cut.
                 assert encoded_units(text[start:end], result) > result.capacity
+
+
+# --- the national-table policy: "fewest" (the default) and "requested" ---------------------------
+
+REQUESTS = [
+    (code, single, locking)
+    for code in ("TR", "ES", "PT")
+    for single, locking in ((True, False), (False, True), (True, True))
+]
+"""Every national language with its single shift, its locking shift, and both."""
+
+NEEDS = {
+    ("TR", True, False): "ğ",  # two septets in the Turkish single shift table
+    ("TR", False, True): "ğ",  # one septet in the Turkish locking table
+    ("ES", True, False): "á",
+    ("ES", True, True): "á",  # the Spanish locking table is void: the single shift alone
+    ("PT", True, False): "ê",
+    ("PT", False, True): "`",
+    ("PT", True, True): "`Φ",  # ` is only in the locking table, Φ then only in the single shift table
+}
+"""A text only the requested pairing holds (the Turkish pair of tables holds nothing either one alone
+does not, and the void Spanish locking table is no table at all)."""
+
+
+def requested_limits(code: str, single: bool, locking: bool) -> Limits:
+    """The TS 23.040 capacities with the IEs of the requested tables."""
+    tables = charset_for(code, single_shift=single, locking_shift=locking)
+    return standard_limits(Encoding.GSM7, tables.national_ies)
+
+
+def parts_for(units: int, limits: Limits) -> int:
+    return 1 if units <= limits.single else -(-units // limits.concatenated)
+
+
+def counted(text: str, policy: str, request: tuple[str, bool, bool], **options):
+    code, single, locking = request
+    found = segment(
+        text, language=code, single_shift=single, locking_shift=locking, national_policy=policy, **options
+    )
+    quick = measure(
+        text, language=code, single_shift=single, locking_shift=locking, national_policy=policy, **options
+    )
+    assert (quick.encoding, quick.units, quick.segments) == (found.encoding, found.units, found.segments)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("request_", "single", "concatenated"),
+    [
+        (("TR", True, False), 155, 149),
+        (("TR", False, True), 155, 149),
+        (("TR", True, True), 152, 146),
+        (("ES", True, False), 155, 149),
+        (("ES", True, True), 155, 149),
+        (("PT", True, False), 155, 149),
+        (("PT", False, True), 155, 149),
+        (("PT", True, True), 152, 146),
+    ],
+)
+def test_requested_tables_count_their_ies_at_every_boundary(request_, single, concatenated):
+    assert requested_limits(*request_) == Limits(single, concatenated)
+    for units, fewest_parts, requested_parts in [
+        (single, 1, 1),
+        (single + 1, 1, 2),
+        (160, 1, 1 if single == 160 else 2),
+        (161, 2, 2),
+        (2 * concatenated, 2, 2),
+        (2 * concatenated + 1, 2, 3),
+        (306, 2, 2 if concatenated == 153 else 3),
+        (307, 3, 3),
+    ]:
+        text = "a" * units
+        fewest = counted(text, "fewest", request_)
+        requested = counted(text, "requested", request_)
+        assert (fewest.segments, fewest.national_ies) == (fewest_parts, 0), units
+        assert requested.segments == requested_parts, units
+        assert requested.capacity == (single if requested_parts == 1 else concatenated), units
+
+
+def test_requesting_the_void_spanish_locking_table_alone_counts_no_ie():
+    for units, parts in ((160, 1), (161, 2), (306, 2), (307, 3)):
+        requested = counted("a" * units, "requested", ("ES", False, True))
+        assert (requested.segments, requested.national_ies, requested.language) == (parts, 0, None)
+
+
+def test_a_single_part_gsm_text_no_longer_fits_one_part_with_a_requested_single_shift():
+    request_ = ("TR", True, False)
+    fewest, requested = counted("a" * 160, "fewest", request_), counted("a" * 160, "requested", request_)
+    assert (fewest.segments, fewest.capacity, fewest.single_shift) == (1, 160, False)
+    assert (requested.segments, requested.part_units, requested.single_shift) == (2, (149, 11), True)
+    assert (requested.language, requested.national_ies, requested.national_policy) == ("TR", 1, "requested")
+    assert requested.as_dict()["national_policy"] == "requested"
+
+
+def test_requested_falls_back_to_the_tables_that_hold_the_text():
+    # æ is in no locking table: the pairing keeps the single shift table the client asked for.
+    both = counted("æ" + "a" * 154, "requested", ("TR", True, True))
+    assert (both.locking_shift, both.single_shift, both.segments, both.capacity) == (False, True, 1, 155)
+    assert counted("æ" + "a" * 154, "fewest", ("TR", True, True)).national_ies == 0
+    # Only the locking table was asked for: the default alphabet, as under "fewest".
+    alone = counted("æ" + "a" * 159, "requested", ("TR", False, True))
+    assert (alone.national_ies, alone.segments, alone.capacity) == (0, 1, 160)
+    # No table holds ж: UCS-2 under either policy.
+    for policy in ("fewest", "requested"):
+        assert counted("ж" + "a" * 60, policy, ("PT", True, True)).encoding is Encoding.UCS2
+
+
+def test_unknown_national_policy_is_a_clear_value_error():
+    for count in (segment, measure):
+        with pytest.raises(ValueError, match="unknown national policy 'most'; use 'fewest' or 'requested'"):
+            count("abc", language="TR", single_shift=True, national_policy="most")
+        with pytest.raises(ValueError, match="unknown national policy"):
+            count("abc", encoding=Encoding.UCS2, national_policy="")
+
+
+def test_requested_without_a_language_changes_nothing():
+    for text in ("a" * 160, "a" * 161, EURO * 81, CYRILLIC * 71):
+        assert segment(text, national_policy="requested") == replace(
+            segment(text), national_policy="requested"
+        )
+
+
+@st.composite
+def around_a_boundary(draw: st.DrawFn, needy: bool) -> tuple[tuple[str, bool, bool], str, int]:
+    """(request, text, units): a text within two units of a single-part or multi-part boundary of
+    either policy; with `needy`, one only the requested pairing holds."""
+    request_ = draw(st.sampled_from(sorted(NEEDS) if needy else REQUESTS))
+    boundaries = set()
+    for limits in (standard_limits(Encoding.GSM7), requested_limits(*request_)):
+        boundaries |= {limits.single, *(limits.concatenated * parts for parts in (2, 3, 4))}
+    units = draw(st.sampled_from(sorted(boundaries))) + draw(st.integers(-2, 2))
+    head = NEEDS[request_] if needy else ""
+    # The head comes first, so no two-septet character can straddle a part boundary.
+    head_units = segment(head, language=request_[0], single_shift=request_[1], locking_shift=request_[2])
+    return request_, head + "a" * (units - head_units.units), units
+
+
+@given(around_a_boundary(needy=False))
+def test_parts_follow_each_policys_capacity_around_the_boundaries(case):
+    request_, text, units = case
+    fewest, requested = counted(text, "fewest", request_), counted(text, "requested", request_)
+    assert fewest.units == requested.units == units
+    assert fewest.segments == parts_for(units, standard_limits(Encoding.GSM7))
+    assert requested.segments == parts_for(units, requested_limits(*request_))
+    assert requested.segments >= fewest.segments
+
+
+@given(around_a_boundary(needy=True))
+def test_policies_agree_when_the_text_needs_the_requested_tables(case):
+    request_, text, units = case
+    fewest, requested = counted(text, "fewest", request_), counted(text, "requested", request_)
+    expected = parts_for(units, requested_limits(*request_))
+    assert (fewest.units, fewest.segments) == (requested.units, requested.segments) == (units, expected)
+    assert fewest.charset.name == requested.charset.name
+
+
+NATIONAL_SMALL = Profile(
+    name="national-small",
+    encoding=Encoding.GSM7,
+    gsm7=Limits(24, 20, max_parts=100_000),
+    ucs2=Limits(6, 4, max_parts=100_000),
+    binary=Limits(6, 4, max_parts=100_000),
+)
+"""Small parts that still leave room for two national-language IEs (152/146 of 160/153)."""
+
+
+def tables_that_hold(text: str, code: str, single: bool, locking: bool) -> list:
+    """Every pairing of the requested tables that holds the text (an independent enumeration)."""
+    pairings = {}
+    for use_single in {False, single}:
+        for use_locking in {False, locking}:
+            pairing = charset_for(code, single_shift=use_single, locking_shift=use_locking)
+            pairings[pairing.name] = pairing
+    return [pairing for pairing in pairings.values() if pairing.represents(text)]
+
+
+@given(
+    st.sampled_from(REQUESTS).flatmap(
+        lambda request_: st.tuples(
+            st.just(request_),
+            st.one_of(
+                sms_texts(max_size=120),
+                national_texts(
+                    request_[0], single_shift=request_[1], locking_shift=request_[2], max_size=120
+                ),
+                national_texts(request_[0], single_shift=True, locking_shift=True, max_size=120),
+            ),
+        )
+    )
+)
+def test_requested_uses_the_most_requested_tables_and_never_fewer_parts(case):
+    request_, text = case
+    fewest = counted(text, "fewest", request_, profile=NATIONAL_SMALL)
+    requested = counted(text, "requested", request_, profile=NATIONAL_SMALL)
+    assert requested.segments >= fewest.segments
+    assert "".join(requested.parts) == text
+    holding = tables_that_hold(text, *request_)
+    if not holding:
+        assert fewest.encoding is requested.encoding is Encoding.UCS2
+        return
+    assert requested.national_ies == max(pairing.national_ies for pairing in holding)
+    costs = [encoded_units(char, requested) for char in text]
+    limits = NATIONAL_SMALL.limits(Encoding.GSM7, requested.national_ies)
+    assert requested.segments == minimum_parts(costs, limits)
+    if fewest.charset is not None and fewest.charset.name == requested.charset.name:
+        assert fewest.segments == requested.segments
+
+
+def test_a_single_shift_table_lacks_no_default_character():
+    # What the fallback rule of "requested" rests on: only a locking table can lack a character.
+    default = "".join(charset_for(None).encode)
+    for code in ("TR", "ES", "PT"):
+        assert charset_for(code, single_shift=True).represents(default)
+    for code in ("TR", "PT"):
+        assert not charset_for(code, locking_shift=True).represents(default)

@@ -22,7 +22,8 @@ from smsmock.contracts.catalog import code_tables, document_section, errata, sou
 from smsmock.contracts.journal import Exchange
 from smsmock.contracts.validation import Severity, parse_xml
 from smsmock.dialects.wire import element_value
-from smsmock.encoding import Encoding, NotRepresentable, TooManyParts, dialect_profiles, measure
+from smsmock.encoding import Encoding, NotRepresentable, TooManyParts, dialect_profiles, measure, segment
+from smsmock.encoding.segmentation import NATIONAL_POLICIES, NationalPolicy
 from smsmock.encoding.transliteration import names as transliteration_names
 from smsmock.encoding.transliteration import transliterate
 from smsmock.resources import load_fixture
@@ -194,8 +195,11 @@ class Counted:
     how: str
 
 
-def count_parts(dialect: str, planned: Planned) -> Counted | None:
-    """The parts the message takes under the dialect's documented capacities; None when unknowable."""
+def count_parts(dialect: str, planned: Planned, national_policy: NationalPolicy = "fewest") -> Counted | None:
+    """The parts the message takes under the dialect's documented capacities; None when unknowable.
+
+    `national_policy` says how the national tables the message asks for count (see NATIONAL_POLICIES).
+    """
     profiles = dialect_profiles(dialect)
     if planned.hex is not None:
         profile = profiles.get("binary")
@@ -212,21 +216,55 @@ def count_parts(dialect: str, planned: Planned) -> Counted | None:
         text = transliterate(text, planned.transliteration)
     profile = profiles.get("text") or next(iter(profiles.values()))
     try:
-        counted = measure(
-            text,
-            language=planned.language,
-            single_shift=planned.single_shift,
-            locking_shift=planned.locking_shift,
-            profile=profile,
-        )
+        if _asks_for_national_tables(planned):
+            # Split, not measured: the tables picked, and so the IEs in each part, are the split's.
+            split = segment(
+                text,
+                language=planned.language,
+                single_shift=planned.single_shift,
+                locking_shift=planned.locking_shift,
+                profile=profile,
+                national_policy=national_policy,
+            )
+            encoding, units, parts = split.encoding, split.units, split.segments
+            ies = 0 if split.charset is None else split.charset.national_ies
+        else:
+            counted = measure(
+                text,
+                language=planned.language,
+                single_shift=planned.single_shift,
+                locking_shift=planned.locking_shift,
+                profile=profile,
+            )
+            encoding, units, parts, ies = counted.encoding, counted.units, counted.segments, 0
     except (TooManyParts, ValueError, LookupError):
         return None
-    limits = profile.limits(counted.encoding)
-    unit = "septets" if counted.encoding is Encoding.GSM7 else "UTF-16 units"
+    limits = profile.limits(encoding, ies)
+    unit = "septets" if encoding is Encoding.GSM7 else "UTF-16 units"
+    tables = f" with {ies} national-language IE(s) in each part" if ies else ""
     return Counted(
-        counted.segments,
-        f"{counted.encoding}, {counted.units} {unit}, {limits.single} in one part, "
-        f"{limits.concatenated} per part",
+        parts,
+        f"{encoding}, {units} {unit}, {limits.single} in one part, {limits.concatenated} per part{tables}",
+    )
+
+
+def possible_counts(dialect: str, planned: Planned) -> dict[NationalPolicy, Counted]:
+    """The counts a provider may give the message, by national-table policy; empty when unknowable.
+
+    A provider counts the national tables a message asks for by the fewest parts, or counts every
+    requested table's IE: either count is right. Without national tables the policies agree, and
+    the one count is under "fewest".
+    """
+    policies = NATIONAL_POLICIES if _asks_for_national_tables(planned) else ("fewest",)
+    counts = {policy: count_parts(dialect, planned, policy) for policy in policies}
+    return {policy: counted for policy, counted in counts.items() if counted is not None}
+
+
+def _asks_for_national_tables(planned: Planned) -> bool:
+    return (
+        planned.hex is None
+        and planned.language is not None
+        and (planned.single_shift or planned.locking_shift)
     )
 
 
@@ -327,8 +365,8 @@ def check_sms_count(view: View, session: Session) -> list[Finding]:
         given = _whole(answer.count)
         if given is None or not answer.sent:
             continue  # absent or not a number (the schema's to report), or a refused message
-        counted = count_parts(exchange.dialect, wanted)
-        if counted is None or counted.parts == given:
+        counts = possible_counts(exchange.dialect, wanted)
+        if not counts or given in {counted.parts for counted in counts.values()}:
             continue
         what = "the binary payload" if wanted.hex is not None else f"the text {_quoted(wanted)}"
         findings.append(
@@ -336,11 +374,25 @@ def check_sms_count(view: View, session: Session) -> list[Finding]:
                 Severity.ERROR,
                 SMS_COUNT,
                 answer.location,
-                f"the count is {given}, but {what} takes {counted.parts} part(s) ({counted.how})",
+                f"the count is {given}, but {what} takes {_takes(counts)}",
                 _limits_section(exchange.dialect),
             )
         )
     return findings
+
+
+def _takes(counts: dict[NationalPolicy, Counted]) -> str:
+    """The parts a message takes, and how, under each national-table policy where that differs."""
+    if len(set(counts.values())) == 1:
+        (counted,) = set(counts.values())
+        return f"{counted.parts} part(s) ({counted.how})"
+    if len({counted.parts for counted in counts.values()}) == 1:
+        hows = "; ".join(f"{policy}: {counted.how}" for policy, counted in counts.items())
+        return f"{next(iter(counts.values())).parts} part(s) by either national policy ({hows})"
+    return " or ".join(
+        f"{counted.parts} part(s) counting the national tables by the policy {policy} ({counted.how})"
+        for policy, counted in counts.items()
+    )
 
 
 def check_bulk_id(view: View, session: Session) -> list[Finding]:

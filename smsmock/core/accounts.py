@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from smsmock.core.shared import LocalSettings, SharedSettings, decode, swap
+from smsmock.encoding.segmentation import NATIONAL_POLICIES, NationalPolicy
 
 DEFAULT_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {
@@ -41,6 +42,9 @@ class Account:
     denied_ips: tuple[IPNetwork, ...] = ()
     report_url: str | None = None
     """Where delivery reports of dialects without a per-message notify URL are POSTed (unified dlr=1)."""
+    national_policy: NationalPolicy = "fewest"
+    """How national tables a send asks for count (parts, price): `fewest`, or `requested` when every
+    requested table's IE is counted even where the default alphabet would do."""
 
     @classmethod
     def from_mapping(cls, entry: Mapping[str, Any]) -> Account:
@@ -55,6 +59,7 @@ class Account:
             "allowed_ips",
             "denied_ips",
             "report_url",
+            "national_policy",
         }
         if unknown:
             raise ValueError(f"unknown account field(s): {', '.join(sorted(unknown))}")
@@ -71,6 +76,7 @@ class Account:
             allowed_ips=_networks(entry.get("allowed_ips"), "allowed_ips"),
             denied_ips=_networks(entry.get("denied_ips"), "denied_ips"),
             report_url=None if entry.get("report_url") is None else str(entry["report_url"]),
+            national_policy=_national_policy(entry.get("national_policy", "fewest")),
         )
 
     def refuses(self, address: str | None) -> str | None:
@@ -98,6 +104,7 @@ class Account:
             "allowed_ips": [str(network) for network in self.allowed_ips],
             "denied_ips": [str(network) for network in self.denied_ips],
             "report_url": self.report_url,
+            "national_policy": self.national_policy,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,7 +118,15 @@ class Account:
             "allowed_ips": [str(network) for network in self.allowed_ips],
             "denied_ips": [str(network) for network in self.denied_ips],
             "report_url": self.report_url,
+            "national_policy": self.national_policy,
         }
+
+
+def _national_policy(value: Any) -> NationalPolicy:
+    if value not in NATIONAL_POLICIES:
+        choices = " or ".join(NATIONAL_POLICIES)
+        raise ValueError(f"national_policy must be {choices}, not {value!r}")
+    return value
 
 
 def _networks(value: Any, name: str) -> tuple[IPNetwork, ...]:

@@ -260,6 +260,7 @@ class Backend:
                     single_shift=submission.single_shift,
                     locking_shift=submission.locking_shift,
                     profile=profile,
+                    national_policy=account.national_policy,
                     # A profile that travels as UCS-2 (unified's Unicode types) counts so, whatever the text.
                     encoding=Encoding.UCS2 if profile.encoding is Encoding.UCS2 else None,
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from typing import Literal
 
 from smsmock.encoding.alphabets import Charset, candidate_charsets
 from smsmock.encoding.capacity import STANDARD, Encoding, Limits, Profile
@@ -19,6 +20,24 @@ from smsmock.encoding.capacity import STANDARD, Encoding, Limits, Profile
 _BMP_RUN = re.compile("[^\U00010000-\U0010ffff]*")
 """A run of one-unit UTF-16 characters; what stops it is an astral (surrogate pair) character.
 (Written as the astral range negated: the BMP range itself took milliseconds to compile at start-up.)"""
+
+
+NationalPolicy = Literal["fewest", "requested"]
+NATIONAL_POLICIES: tuple[NationalPolicy, ...] = ("fewest", "requested")
+"""How the national tables a client asks for are counted.
+
+`fewest`: they are a permission; the allowed pairing that gives the fewest parts is used (the
+default alphabet, and so no national-language IE, whenever it gives as few). `requested`: they
+are an order; the requested tables, and so their IEs, are used whenever they can carry the text.
+"""
+
+
+def checked_policy(national_policy: object) -> NationalPolicy:
+    """The policy itself when it is one smsmock knows; ValueError naming the choices otherwise."""
+    if national_policy not in NATIONAL_POLICIES:
+        choices = " or ".join(repr(policy) for policy in NATIONAL_POLICIES)
+        raise ValueError(f"unknown national policy {national_policy!r}; use {choices}")
+    return national_policy  # type: ignore[return-value]
 
 
 class TooManyParts(ValueError):
@@ -58,6 +77,8 @@ class Segmentation:
     """The GSM 7-bit tables used; None for UCS-2."""
     allowed: tuple[Charset, ...] = field(repr=False, compare=False)
     """Every pairing of tables the caller allowed (what UCS-2 was the fallback from)."""
+    national_policy: NationalPolicy = "fewest"
+    """How the requested national tables were counted (see NATIONAL_POLICIES)."""
 
     @property
     def segments(self) -> int:
@@ -117,6 +138,7 @@ class Segmentation:
             "language": self.language,
             "locking_shift": self.locking_shift,
             "single_shift": self.single_shift,
+            "national_policy": self.national_policy,
             "double_septet_chars": list(self.double_septet_chars),
             "ucs2_chars": list(self.ucs2_chars),
         }
@@ -194,14 +216,22 @@ def _options(language: str | None, single_shift: bool, locking_shift: bool) -> t
 
 
 def _gsm_choice(
-    text: str, charsets: tuple[Charset, ...], profile: Profile, locate: bool
+    text: str,
+    charsets: tuple[Charset, ...],
+    profile: Profile,
+    locate: bool,
+    national_policy: NationalPolicy = "fewest",
 ) -> tuple[Charset, int, list[int] | None, int, Limits] | None:
-    """The cheapest charset that represents the text: (charset, units, two-septet positions, parts, limits).
+    """The charset the policy picks among those that represent the text:
+    (charset, units, two-septet positions, parts, limits); None when no charset fits.
 
-    Cheapest means fewest parts, then fewest national-language IEs (a smaller
-    header), then fewest septets (more room left). None when no charset fits.
+    `fewest` picks the fewest parts, then the fewest national-language IEs (a
+    smaller header), then the fewest septets (more room left). `requested` picks
+    the most IEs (the requested tables; those of them that can carry the text
+    when a character is missing from the full pairing), then as `fewest` does.
     Positions are found only with `locate` or when counting parts needs them.
     """
+    requested = national_policy == "requested"
     best = None
     best_key = None
     length = len(text)
@@ -222,7 +252,7 @@ def _gsm_choice(
             if heavy is None:
                 heavy = charset.double_septet_positions(text) or []
             parts = _walked_part_count(length, heavy, limits)
-        key = (parts, charset.national_ies, units)
+        key = (-charset.national_ies, parts, units) if requested else (parts, charset.national_ies, units)
         if best_key is None or key < best_key:
             best, best_key = (charset, units, heavy, parts, limits), key
     return best
@@ -236,15 +266,18 @@ def measure(
     locking_shift: bool = False,
     encoding: Encoding | None = None,
     profile: Profile = STANDARD,
+    national_policy: NationalPolicy = "fewest",
 ) -> Measure:
     """Encoding, units and number of parts of `text`, without building the parts.
 
     `encoding` forces UCS-2 (or GSM 7-bit, raising NotRepresentable when the
     text does not fit); by default GSM 7-bit is used whenever it can carry the text.
+    The national options and `national_policy` are `segment`'s.
     """
     charsets = _options(language, single_shift, locking_shift)
+    national_policy = checked_policy(national_policy)
     if encoding is not Encoding.UCS2:
-        choice = _gsm_choice(text, charsets, profile, locate=False)
+        choice = _gsm_choice(text, charsets, profile, locate=False, national_policy=national_policy)
         if choice is not None:
             _, units, _, parts, limits = choice
             return Measure(Encoding.GSM7, units, _checked(parts, limits))
@@ -293,28 +326,44 @@ def segment(
     encoding: Encoding | None = None,
     profile: Profile = STANDARD,
     keep_graphemes: bool = False,
+    national_policy: NationalPolicy = "fewest",
 ) -> Segmentation:
     """Split `text` into SMS parts.
 
-    `language` (TR, ES, PT) with `single_shift`/`locking_shift` allows the
-    national tables; the cheapest allowed pairing is used (the default alphabet,
-    and so no national-language IE, whenever it gives as few parts). A character
-    that no allowed table holds makes the whole text UCS-2, as it does on a
-    handset; U+001B is such a character (in GSM 7-bit it is the escape code, not
-    text). With `keep_graphemes`, parts end only between grapheme clusters
-    (a cluster longer than a part is cut between code points).
+    `language` (TR, ES, PT) with `single_shift`/`locking_shift` names national
+    tables, and `national_policy` says how they count. With `fewest` (the
+    default) they are allowed, not imposed: the cheapest allowed pairing is used
+    (the default alphabet, and so no national-language IE, whenever it gives as
+    few parts). With `requested` the requested tables are used, and each one's
+    3-octet IE counted in every part, even when the default alphabet would do.
+    Under either policy a pairing that lacks a character of the text is not
+    used: `requested` then takes the pairing with the most of the requested
+    tables that holds every character. A single shift table lacks no default
+    character, a locking table lacks some (Turkish æ, Portuguese ñ): such a
+    character leaves the single shift table alone, when it was requested, or
+    else the default alphabet. A locking shift TS 23.038 declares void
+    (Spanish) is no table and no IE.
+    A character that no allowed table holds makes the whole text UCS-2, as it
+    does on a handset; U+001B is such a character (in GSM 7-bit it is the
+    escape code, not text). With `keep_graphemes`, parts end only between
+    grapheme clusters (a cluster longer than a part is cut between code points).
     """
     charsets = _options(language, single_shift, locking_shift)
+    national_policy = checked_policy(national_policy)
     if encoding is not Encoding.UCS2:
-        choice = _gsm_choice(text, charsets, profile, locate=True)
+        choice = _gsm_choice(text, charsets, profile, locate=True, national_policy=national_policy)
         if choice is not None:
             charset, _, heavy, _, limits = choice
-            return _split(text, Encoding.GSM7, heavy, limits, keep_graphemes, charset, charsets)
+            return _split(
+                text, Encoding.GSM7, heavy, limits, keep_graphemes, charset, charsets, national_policy
+            )
         if encoding is Encoding.GSM7:
             raise NotRepresentable(_outside_chars(text, charsets))
     allowed = charsets if encoding is None else ()
     limits = profile.limits(Encoding.UCS2)
-    return _split(text, Encoding.UCS2, _astral_positions(text), limits, keep_graphemes, None, allowed)
+    return _split(
+        text, Encoding.UCS2, _astral_positions(text), limits, keep_graphemes, None, allowed, national_policy
+    )
 
 
 def _split(
@@ -325,11 +374,14 @@ def _split(
     keep_graphemes: bool,
     charset: Charset | None,
     allowed: tuple[Charset, ...],
+    national_policy: NationalPolicy,
 ) -> Segmentation:
     length = len(text)
     units = length + len(heavy)
     if units <= limits.single:
-        return Segmentation(text, encoding, units, (text,), (units,), limits.single, charset, allowed)
+        return Segmentation(
+            text, encoding, units, (text,), (units,), limits.single, charset, allowed, national_policy
+        )
     capacity = limits.concatenated
     if not heavy and not keep_graphemes:
         # Every character costs one unit: fixed-size slices.
@@ -343,7 +395,7 @@ def _split(
         parts = tuple(text[start:end] for start, end in zip([0, *ends], ends))  # noqa: B905 (one shorter)
         part_units = tuple(costs)
     _checked(len(parts), limits)
-    return Segmentation(text, encoding, units, parts, part_units, capacity, charset, allowed)
+    return Segmentation(text, encoding, units, parts, part_units, capacity, charset, allowed, national_policy)
 
 
 def _grapheme_ends(text: str, heavy: list[int], capacity: int) -> tuple[list[int], list[int]]:

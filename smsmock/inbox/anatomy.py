@@ -21,10 +21,12 @@ from smsmock.encoding import (
     dialect_profiles,
     encode_ucs2,
     from_septets,
+    measure,
     national_languages,
     segment,
     to_septets,
 )
+from smsmock.encoding.segmentation import NATIONAL_POLICIES, NationalPolicy
 
 if TYPE_CHECKING:
     from smsmock.core.messages import Message
@@ -39,6 +41,11 @@ LISTED_CHARACTERS = 40
 """The most distinct costly characters the legend lists."""
 _UNLIMITED_PARTS = 10**9
 """Parts a text may split into here: a page shows a text refused as too long, split all the same."""
+
+POLICY_MEANINGS: dict[NationalPolicy, str] = {
+    "fewest": "the national tables a send asks for count only where they give fewer parts",
+    "requested": "every national table a send asks for counts, its 3-octet IE in every part",
+}
 
 EXTENSION = "extension"
 UCS2 = "ucs2"
@@ -96,6 +103,13 @@ class Anatomy:
     costly_left_out: int = 0
     note: str | None = None
     """What a person should know of how this split was found."""
+    policy_source: str | None = None
+    """Where the national-table policy of a stored message's split comes from; None: not shown."""
+
+    @property
+    def policy_meaning(self) -> str:
+        """What the split's national-table policy counts."""
+        return POLICY_MEANINGS[self.segmentation.national_policy]
 
     @property
     def unit(self) -> str:
@@ -148,6 +162,7 @@ def take_apart(
     locking_shift: bool = False,
     profile: Profile = STANDARD,
     keep_graphemes: bool = False,
+    national_policy: NationalPolicy = "fewest",
 ) -> Anatomy:
     """Split a text as a handset would, with the options `smsmock segments` takes (ValueError: bad ones)."""
     split = segment(
@@ -156,14 +171,20 @@ def take_apart(
         single_shift=single_shift,
         locking_shift=locking_shift,
         profile=_without_part_limit(profile),
-        encoding=Encoding.UCS2 if profile.encoding is Encoding.UCS2 else None,
+        encoding=_forced_encoding(profile),
         keep_graphemes=keep_graphemes,
+        national_policy=national_policy,
     )
     return _anatomy(text, split, profile)
 
 
-def message_anatomy(message: Message) -> MessageAnatomy:
-    """A stored message taken apart as the mock counted it when it was sent."""
+def message_anatomy(message: Message, account_policy: NationalPolicy | None = None) -> MessageAnatomy:
+    """A stored message taken apart as the mock counted it when it was sent.
+
+    `account_policy` is the national-table policy of the message's account, None when the account is
+    gone: the policy the count is looked for under first (the other one after it, for an account whose
+    setting changed since).
+    """
     if message.binary_hex is not None:
         octets = message.binary_hex.replace(" ", "")
         shown = octets[: SHOWN_HEX_OCTETS * 2]
@@ -176,24 +197,61 @@ def message_anatomy(message: Message) -> MessageAnatomy:
         return MessageAnatomy(None, binary)
     text = message.text or ""
     profile = _profile_of(message)
-    anatomy = take_apart(text, profile=profile)
+    policies = _policies_from(account_policy)
+    # Without national tables both policies count alike: the account's, when known, is the one shown.
+    anatomy = take_apart(text, profile=profile, national_policy=policies[0])
+    if account_policy is not None and anatomy.segmentation.encoding is Encoding.GSM7:
+        anatomy.policy_source = f"the setting of account {message.account}"
     if _counted_as_stored(anatomy, message) or message.encoding != Encoding.GSM7.value:
         return MessageAnatomy(anatomy, None, _differences(anatomy, message))
-    # The national tables a client allowed are not stored with the message: the tables that give
-    # the count the mock charged are the ones it used.
-    for language in national_languages():
-        for single_shift, locking_shift in ((True, False), (False, True), (True, True)):
-            tried = take_apart(
-                text,
-                language=language,
-                single_shift=single_shift,
-                locking_shift=locking_shift,
-                profile=profile,
-            )
-            if _counted_as_stored(tried, message):
+    # The national tables a client asked for are not stored with the message: the tables (and the
+    # policy) that give the count the mock charged are the ones it used. Counting is cheaper than
+    # taking apart: only the split found is drawn.
+    unlimited = _without_part_limit(profile)
+    for policy in policies:
+        for language in national_languages():
+            for single_shift, locking_shift in ((True, False), (False, True), (True, True)):
+                counted = measure(
+                    text,
+                    language=language,
+                    single_shift=single_shift,
+                    locking_shift=locking_shift,
+                    profile=unlimited,
+                    encoding=_forced_encoding(profile),
+                    national_policy=policy,
+                )
+                if (counted.encoding.value, counted.units, counted.segments) != _stored_count(message):
+                    continue
+                tried = take_apart(
+                    text,
+                    language=language,
+                    single_shift=single_shift,
+                    locking_shift=locking_shift,
+                    profile=profile,
+                    national_policy=policy,
+                )
                 tried.note = "the national tables that give the count the mock charged"
+                tried.policy_source = _policy_source(message, policy, account_policy)
                 return MessageAnatomy(tried, None)
     return MessageAnatomy(anatomy, None, _differences(anatomy, message))
+
+
+def _policies_from(account_policy: NationalPolicy | None) -> tuple[NationalPolicy, ...]:
+    """The national-table policies to look for a stored count under, the account's first."""
+    if account_policy is None:
+        return NATIONAL_POLICIES
+    return (account_policy, *(policy for policy in NATIONAL_POLICIES if policy != account_policy))
+
+
+def _policy_source(message: Message, policy: NationalPolicy, account_policy: NationalPolicy | None) -> str:
+    if account_policy is None:
+        return f"the policy that gives the count the mock charged: account {message.account} is gone"
+    if policy == account_policy:
+        return f"the setting of account {message.account}"
+    return (
+        f"the policy that gives the count the mock charged: account {message.account} counts by"
+        f" {account_policy} now"
+    )
 
 
 def _differences(anatomy: Anatomy, message: Message) -> list[str]:
@@ -209,11 +267,16 @@ def _differences(anatomy: Anatomy, message: Message) -> list[str]:
 
 def _counted_as_stored(anatomy: Anatomy, message: Message) -> bool:
     split = anatomy.segmentation
-    return (split.encoding.value, split.units, split.segments) == (
-        message.encoding,
-        message.units,
-        message.parts,
-    )
+    return (split.encoding.value, split.units, split.segments) == _stored_count(message)
+
+
+def _stored_count(message: Message) -> tuple[str, int, int]:
+    return (message.encoding, message.units, message.parts)
+
+
+def _forced_encoding(profile: Profile) -> Encoding | None:
+    """UCS-2 for a profile that travels so (unified's Unicode types), whatever the text; else None."""
+    return Encoding.UCS2 if profile.encoding is Encoding.UCS2 else None
 
 
 def _profile_of(message: Message) -> Profile:

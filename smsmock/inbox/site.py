@@ -131,12 +131,13 @@ class Inbox:
                 "problem.html", 404, title="No such message", problem=f"No message {message_id!r}."
             )
         exchanges, more_exchanges = exchanges_of(self.app.journal, message)
+        account = self.app.backend.accounts.get(message.account)
         return self._page(
             "message.html",
             title=f"Message {message.id}",
             section="messages",
             message=message,
-            taken_apart=message_anatomy(message),
+            taken_apart=message_anatomy(message, None if account is None else account.national_policy),
             region=self._message_region(message.id),
             exchanges=exchanges,
             more_exchanges=more_exchanges,
