@@ -122,7 +122,20 @@ def json_validator(dialect: str, name: str, direction: str, wire: str) -> Draft2
     from jsonschema import Draft202012Validator
 
     schema = json.loads(path.read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, registry=registry(dialect))
+    return Draft202012Validator(schema, registry=registry(dialect), format_checker=format_checker())
+
+
+@cache
+def format_checker() -> Any:
+    """The contracts' own formats (smsmock.contracts.moments), asserted; no other format is checked."""
+    from jsonschema import FormatChecker
+
+    from smsmock.contracts.moments import FORMATS
+
+    checker = FormatChecker(formats=())
+    for name, check in FORMATS.items():
+        checker.checks(name)(check)
+    return checker
 
 
 @cache

@@ -24,8 +24,10 @@ def _compiled(dialect: str, name: str, direction: str, wire: str) -> Callable[[A
         return None
     import fastjsonschema
 
+    from smsmock.contracts.moments import FORMATS
+
     schema = {**inlined_schema(dialect, name, direction, wire), "$schema": _DRAFT_07}
-    return fastjsonschema.compile(schema)
+    return fastjsonschema.compile(schema, formats=FORMATS)
 
 
 def conforms(dialect: str, name: str, direction: str, wire: str, value: Any) -> bool:

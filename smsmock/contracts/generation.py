@@ -4,7 +4,8 @@ Tables in the schemas tie fields together with `if`/`then` rules (a status id
 fixes its name and group). Generators such as hypothesis-jsonschema explore
 such rules branch by branch, which explodes with dozens of them; spelled out as
 the table's consistent rows they are cheap to draw from. The rows keep only the
-fields the rules fix, so generated objects leave optional free text out.
+fields the rules fix, so generated objects leave optional free text out. Date-times are drawn from
+real days only: a pattern cannot say which days a month has.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from smsmock.contracts.catalog import inlined_schema
+from smsmock.contracts.moments import FORMATS
 
 
 def _const_rule(rule: Any) -> tuple[str, Any, dict[str, Any]] | None:
@@ -77,12 +79,22 @@ def _exclusive_fields(node: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": branches}
 
 
+REAL_MOMENT = (
+    r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$"
+)
+"""The date-time pattern with days every month has, in years any offset keeps inside the calendar: a
+generator drawing from it meets the contracts' moment formats (smsmock.contracts.moments) every time."""
+
+
 def _spell_out(node: Any) -> Any:
     if isinstance(node, list):
         return [_spell_out(item) for item in node]
     if not isinstance(node, dict):
         return node
     node = {key: _spell_out(value) for key, value in node.items()}
+    if node.get("format") in FORMATS and "pattern" in node:
+        node["pattern"] = REAL_MOMENT
     node = _exclusive_fields(node)
     rules = node.get("allOf")
     parsed = [_const_rule(rule) for rule in rules] if isinstance(rules, list) else []

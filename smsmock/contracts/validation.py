@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
-from smsmock.contracts import catalog, jsontext
+from smsmock.contracts import catalog, jsontext, moments
 from smsmock.contracts.params import decode_params
 
 if TYPE_CHECKING:
@@ -19,7 +21,11 @@ if TYPE_CHECKING:
 
 MAX_XML_OCTETS = 1 << 20
 MAX_XML_DEPTH = 32
-"""Bounds on XML bodies: the documents' messages are a few levels deep and far below a megabyte."""
+MAX_XML_ATTRIBUTES = 64
+"""Attributes on one element at most: the documents' elements carry four at most, and a validator's
+work on an element grows with the square of its attributes (each error quotes them all)."""
+"""Bounds on XML bodies: the documents' messages are a few levels deep and far below a megabyte. The
+server reads no body longer than its max_body, so it validates the bodies it took with no octet bound."""
 
 ROOT = "/"
 """The location of a whole body."""
@@ -105,6 +111,12 @@ ANSWERED_IN_THE_REPLY: dict[str, tuple[AnsweredInTheReply, ...]] = {
 }
 """Per dialect, the request breaches answered in the reply (the dialects' own checks answer them)."""
 
+UNKNOWN_REFUSED: dict[str, str] = {
+    "quicktel": "the provider refuses the whole request with -2007 (errata quicktel-request-error-order)",
+}
+"""Per dialect, why an element or attribute its request contract does not declare is an error there,
+not the tolerated unknown field it is elsewhere: the provider refuses such a request."""
+
 
 def validate(
     dialect: str,
@@ -112,6 +124,8 @@ def validate(
     direction: str,
     body: Any,
     content_type: str | None = None,
+    *,
+    max_xml_octets: int | None = MAX_XML_OCTETS,
 ) -> list[Violation]:
     """Check one message against its contract.
 
@@ -120,9 +134,10 @@ def validate(
     is sniffed from the body otherwise. Fields the document never mentions and
     `null` in optional fields are warnings; breaches of what it defines are errors.
     What no schema can say (a unified message read by its `type`) is checked here too, by the same
-    code the mock reads requests with.
+    code the mock reads requests with. XML longer than `max_xml_octets` is not parsed (None: the
+    caller bounded the body already).
     """
-    violations = schema_violations(dialect, operation, direction, body, content_type)
+    violations = schema_violations(dialect, operation, direction, body, content_type, max_xml_octets)
     if (dialect, direction) == ("unified", "request") and not _unreadable(violations):
         from smsmock.contracts import unified_request
 
@@ -130,7 +145,18 @@ def validate(
             violations = unified_request.read_request(operation, body or "", violations).violations
     if direction == "request" and dialect in ANSWERED_IN_THE_REPLY:
         violations = [_as_answered(dialect, violation) for violation in violations]
+    if direction == "request" and dialect in UNKNOWN_REFUSED:
+        violations = [_as_refused_unknown(dialect, violation) for violation in violations]
     return violations
+
+
+def _as_refused_unknown(dialect: str, violation: Violation) -> Violation:
+    """An unknown element or attribute as the error the provider makes of it; else as it is."""
+    if violation.keyword != "unexpected" or violation.severity is Severity.ERROR:
+        return violation
+    return replace(
+        violation, severity=Severity.ERROR, expected=f"{violation.expected} ({UNKNOWN_REFUSED[dialect]})"
+    )
 
 
 def answered_by(dialect: str, violation: Violation) -> AnsweredInTheReply | None:
@@ -160,6 +186,7 @@ def schema_violations(
     direction: str,
     body: Any,
     content_type: str | None = None,
+    max_xml_octets: int | None = MAX_XML_OCTETS,
 ) -> list[Violation]:
     """What `validate()` finds against the schemas alone, before the reading no schema can express."""
     contract = catalog.operation(dialect, operation)
@@ -188,9 +215,9 @@ def schema_violations(
         value = fields.get(field)
         if not isinstance(value, str):
             return [_violation(field, "required", f"the XML in the form field {field!r}", "nothing", section)]
-        return _validate_xml(dialect, operation, direction, value, section)
+        return _validate_xml(dialect, operation, direction, value, section, max_xml_octets)
     if wire == "xml":
-        return _validate_xml(dialect, operation, direction, body, section)
+        return _validate_xml(dialect, operation, direction, body, section, max_xml_octets)
     if wire in ("params", "form"):
         return notes + _validate_params(dialect, operation, direction, body, section)
     if wire == "text":
@@ -303,7 +330,19 @@ def _validate_json_shaped(
     root_section = catalog.cite(validator.schema.get("x-section", section))
     for error in validator.iter_errors(instance):
         violations.extend(_from_json_error(error, root_section, wire))
-    return violations
+    return _one_reason_per_text(violations)
+
+
+def _one_reason_per_text(violations: list[Violation]) -> list[Violation]:
+    """Text that breaks its pattern is not read for its format as well: one error says what is wrong."""
+    misspelt = {
+        _unindexed(v.location) for v in violations if v.keyword == "pattern" and v.severity is Severity.ERROR
+    }
+    return [v for v in violations if v.keyword != "format" or _unindexed(v.location) not in misspelt]
+
+
+def _unindexed(location: str) -> str:
+    return re.sub(r"\[\d+\]", "", location)
 
 
 _TOLERATED = frozenset({"additionalProperties", "unevaluatedProperties"})
@@ -403,6 +442,8 @@ def _expected(error: ValidationError) -> str:
     keyword = error.validator
     if keyword == "pattern":
         return f"a string matching {value}"
+    if keyword == "format" and value in moments.EXPECTED:
+        return moments.EXPECTED[value]
     if keyword == "enum":
         shown = ", ".join(_shown(item, 30) for item in value[:8])
         return f"one of {shown}" + (f" (and {len(value) - 8} more)" if len(value) > 8 else "")
@@ -464,14 +505,16 @@ def _depth(element: Element) -> int:
     return deepest
 
 
-def parse_xml(body: str | bytes) -> xmlschema.XMLResource:
-    """Parse untrusted XML: no DTDs, no entities, bounded size and depth. Raises ValueError."""
+def parse_xml(body: str | bytes, max_octets: int | None = MAX_XML_OCTETS) -> xmlschema.XMLResource:
+    """Parse untrusted XML: no DTDs, no entities, bounded size (None: the caller bounded it), depth and
+    attributes per element. Raises ValueError."""
     import xmlschema
 
     size = len(body.encode("utf-8")) if isinstance(body, str) else len(body)
-    if size > MAX_XML_OCTETS:
-        raise ValueError(f"the XML body is {size} octets; at most {MAX_XML_OCTETS} are read")
+    if max_octets is not None and size > max_octets:
+        raise ValueError(f"the XML body is {size} octets; at most {max_octets} are read")
     text = body if isinstance(body, str) else body.decode("utf-8", errors="strict")
+    _refuse_crowded_elements(text)
     try:
         resource = xmlschema.XMLResource(text.strip(), defuse="always", allow="none")
     except (xmlschema.XMLResourceError, SyntaxError, PermissionError, UnicodeError) as error:
@@ -481,12 +524,39 @@ def parse_xml(body: str | bytes) -> xmlschema.XMLResource:
     return resource
 
 
-def _validate_xml(dialect: str, operation: str, direction: str, body: Any, section: str) -> list[Violation]:
+class _Screened(Exception):
+    """Ends the screening pass early: the document type declaration is the safe parser's to refuse."""
+
+
+def _refuse_crowded_elements(text: str) -> None:
+    """Refuse an element with more than MAX_XML_ATTRIBUTES attributes before the safe parser reads it:
+    that parser builds each attribute in Python (a second per 20 000 of them), expat in C."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+
+    def start(_name: str, attributes: dict[str, str]) -> None:
+        if len(attributes) > MAX_XML_ATTRIBUTES:
+            raise ValueError(f"an XML element carries more than {MAX_XML_ATTRIBUTES} attributes")
+
+    def doctype(*_: Any) -> None:
+        raise _Screened  # stop before any entity is declared, let alone expanded
+
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    # What is malformed or not allowed, the safe parser says next.
+    with contextlib.suppress(_Screened, expat.ExpatError):
+        parser.Parse(text, True)
+
+
+def _validate_xml(
+    dialect: str, operation: str, direction: str, body: Any, section: str, max_octets: int | None
+) -> list[Violation]:
     schema = catalog.xml_schema(dialect, operation, direction)
     if schema is None:
         raise catalog.UnknownOperation(f"no XML contract for {dialect} {operation} {direction}")
     try:
-        resource = parse_xml(body)
+        resource = parse_xml(body, max_octets)
     except (ValueError, UnicodeDecodeError) as error:
         return [_violation(ROOT, "unparseable", "a well-formed XML document", str(error), section)]
     import xmlschema
@@ -495,7 +565,74 @@ def _validate_xml(dialect: str, operation: str, direction: str, body: Any, secti
     violations = []
     for error in schema.iter_errors(resource):
         violations.append(_from_xml_error(error, declared, section))
-    return violations
+    violations += _xml_format_violations(dialect, operation, direction, resource.root, section)
+    return _one_reason_per_text(violations)
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def _xml_format_violations(
+    dialect: str, operation: str, direction: str, root: Element, section: str
+) -> list[Violation]:
+    """The contracts' own formats (an `xs:appinfo` of an XSD type: XSD 1.0 has no way to say "a day
+    the calendar holds"), checked on the text of each element declared with such a type."""
+    if not _formats_by_path(dialect, operation, direction, None):
+        return []
+    found = []
+    for path, tags, element in _leaf_elements(root):
+        for name in _formats_by_path(dialect, operation, direction, tags):
+            text = element.text or ""
+            if not moments.FORMATS[name](text):
+                found.append(_violation(path, "format", moments.EXPECTED[name], _shown(text), section))
+    return found
+
+
+def _leaf_elements(root: Element) -> list[tuple[str, tuple[str, ...], Element]]:
+    """Each element without children: its XPath (`/a/b[2]/c`, an index where a tag repeats), its tags."""
+    leaves = []
+    stack = [(f"/{root.tag}", (root.tag,), root)]
+    while stack:
+        path, tags, element = stack.pop()
+        children = list(element)
+        if not children:
+            leaves.append((path, tags, element))
+        counts: dict[str, int] = {}
+        for child in children:
+            counts[child.tag] = counts.get(child.tag, 0) + 1
+        seen: dict[str, int] = {}
+        for child in children:
+            seen[child.tag] = seen.get(child.tag, 0) + 1
+            index = f"[{seen[child.tag]}]" if counts[child.tag] > 1 else ""
+            stack.append((f"{path}/{child.tag}{index}", (*tags, child.tag), child))
+    return leaves
+
+
+@lru_cache(maxsize=4096)  # bounded: the tags come from the bodies clients send
+def _formats_by_path(
+    dialect: str, operation: str, direction: str, tags: tuple[str, ...] | None
+) -> tuple[str, ...]:
+    """The contracts' formats of the type declared at `tags` (None: of any type of the XSD)."""
+    schema = catalog.xml_schema(dialect, operation, direction)
+    if tags is None:
+        types = [component for component in schema.iter_components() if hasattr(component, "annotation")]
+    elif all(_XML_NAME.fullmatch(tag) for tag in tags):
+        declared = schema.find("/" + "/".join(tags))
+        types = []
+        kind = None if declared is None else declared.type
+        while kind is not None and kind not in types:  # a type restricts its base: it has its formats too
+            types.insert(0, kind)
+            kind = getattr(kind, "base_type", None)
+    else:
+        types = []  # a name no XSD here declares (a namespaced or odd tag): iter_errors reported it
+    formats = []
+    for kind in types:
+        annotation = getattr(kind, "annotation", None)
+        for info in [] if annotation is None else annotation.appinfo:
+            name = (info.text or "").strip()
+            if name in moments.FORMATS and name not in formats:
+                formats.append(name)
+    return tuple(formats)
 
 
 _ATTRIBUTE_REASON = re.compile(r"attribute ([\w:.-]+)=")

@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from smsmock.core.clock import ClockRangeError, parse_moment, within_range
+from smsmock.contracts.moments import read_moment
+from smsmock.core.clock import ClockRangeError, within_range
 from smsmock.core.messages import Message
 from smsmock.core.vocabulary import Error, Status
 from smsmock.dialects.wire import BadRequest
@@ -28,17 +29,13 @@ def timestamp(moment: datetime | None) -> str | None:
 
 
 def parse_timestamp(value: str, name: str) -> datetime:
-    """An ISO-8601 date-time; one without an offset is read as UTC (the contracts' tolerant reading)."""
+    """An ISO-8601 date-time in UTC; one without an offset is read as UTC (the contracts' tolerant
+    reading). The contracts' format x-moment reads it with the same function, so a date they take is
+    one the mock reads."""
     try:
-        moment = parse_moment(value)
+        return read_moment(value)
     except ValueError:
-        raise BadRequest(f"{name} is not an ISO-8601 date-time: {value!r}") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.astimezone(timezone.utc)
-    except OverflowError:
-        raise BadRequest(f"{name} lies outside the calendar (years 1 to 9999 in UTC): {value!r}") from None
+        raise BadRequest(f"{name} is not an ISO-8601 date-time the calendar holds: {value!r}") from None
 
 
 def parse_send_at(value: str) -> datetime:
@@ -95,11 +92,17 @@ def report_object(message: Message, *, ok_spelling: str = "OK") -> dict[str, Any
     return report
 
 
+LIMIT = re.compile(r"[1-9][0-9]{0,8}")
+"""A limit as the family's contracts take it: a positive whole number of at most nine digits, no sign
+and no leading zero (errata shortlink-limit-values, qikli-reports-limit)."""
+
+
 def limit_param(value: str | None, default: int, name: str = "limit") -> int:
-    if value is None or value == "":
+    """The limit a request names, or `default`; the contract refused any other spelling already."""
+    if value is None:
         return default
-    if not value.isdigit() or int(value) < 1 or len(value) > 9:
-        raise BadRequest(f"{name} must be a positive whole number, not {value!r}")
+    if not LIMIT.fullmatch(value):
+        raise BadRequest(f"{name} must be a whole number from 1 to 999999999, not {value!r}")
     return int(value)
 
 
