@@ -75,15 +75,8 @@ IDLE_SHARE = 0.05
 """A server counts as idle once it uses less than this share of one core (between two runs)."""
 SETTLE_LIMIT = 20.0
 
-ACCOUNT = {
-    "name": "default",
-    "username": "Aladdin",
-    "password": "open sesame",
-    "api_key": "test-api-key",
-    "balance": "1000000000",
-}
-"""The documents' account (the wrk script's Basic credentials) with a balance that does not run out:
-the default 100 EUR buys 10,000 messages, after which every send is refused for credit."""
+ACCOUNT = bench.ACCOUNT
+"""The documents' account with a balance that does not run out (see server.py)."""
 CONFIG = {"accounts": [ACCOUNT], "rules": {"default": {"status": "DELIVERED_TO_HANDSET", "after": 1}}}
 """Every server's --config (JSON is YAML). Messages are delivered 1 s after sending instead of 3 s, so
 the lifecycle work a round leaves behind (sending, delivering, queueing reports) is done within a second

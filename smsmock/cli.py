@@ -15,6 +15,7 @@ from smsmock import openapi_command
 from smsmock.checks import commands as check_commands
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
+from smsmock.encoding.segmentation import NATIONAL_POLICIES
 from smsmock.verify import commands as verify_commands
 
 
@@ -29,6 +30,12 @@ def _segments_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--single-shift", action="store_true", help="allow the language's single shift table")
     parser.add_argument(
         "--locking-shift", action="store_true", help="allow the language's locking shift table"
+    )
+    parser.add_argument(
+        "--national-policy",
+        choices=NATIONAL_POLICIES,
+        help="fewest (default): a requested table is used only when the text needs it or it saves parts;"
+        " requested: they are used whenever they can carry the text, their IEs counted in every part",
     )
     parser.add_argument("--graphemes", action="store_true", help="never split inside a grapheme cluster")
     parser.add_argument(
@@ -60,6 +67,7 @@ def _run_segments(args: argparse.Namespace) -> int:
             profile=profile,
             encoding=profile.encoding if args.profile else None,
             keep_graphemes=args.graphemes,
+            national_policy=args.national_policy or "fewest",
         )
     except (NotRepresentable, TooManyParts, ValueError) as error:
         print(f"smsmock: {error}", file=sys.stderr)
@@ -67,7 +75,8 @@ def _run_segments(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     else:
-        print(render_segmentation(result))
+        # The policy only matters with national tables: a plain text's report stays as it was.
+        print(render_segmentation(result, show_policy=bool(args.language or args.national_policy)))
     return 0
 
 
@@ -80,7 +89,13 @@ def _mark(text: str, marked: set[str]) -> str:
     return "".join(f"[{_visible(c)}]" if c in marked else _visible(c) for c in text)
 
 
-def render_segmentation(result: Segmentation) -> str:
+_POLICY_MEANINGS = {
+    "fewest": "a requested table is used only when the text needs it or it saves parts",
+    "requested": "the requested tables are used when they hold the text, their IEs counted in every part",
+}
+
+
+def render_segmentation(result: Segmentation, *, show_policy: bool = False) -> str:
     """A report for a person: the encoding, why, and where the message splits."""
     unit = "septets" if result.encoding.value == "GSM7" else "UTF-16 units"
     header = f"encoding: {result.encoding.value}"
@@ -97,6 +112,9 @@ def render_segmentation(result: Segmentation) -> str:
         f"parts:    {result.segments} of up to {result.capacity} {unit} each,"
         f" {result.remaining} left in the last",
     ]
+    if show_policy:
+        policy = result.national_policy
+        lines.append(f"national: {policy} ({_POLICY_MEANINGS[policy]})")
     if result.ucs2_chars:
         shown = ", ".join(f"{_visible(c)} U+{ord(c):04X}" for c in result.ucs2_chars)
         lines.append(f"UCS-2 because of: {shown}")
@@ -161,7 +179,13 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
         "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
     )
     parser.add_argument(
-        "--config", metavar="FILE", help="YAML with accounts, outcome rules and clock settings"
+        "--config", metavar="FILE", help="YAML with accounts, outcome rules, clock, store and limits"
+    )
+    parser.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="check a configuration file (its schema, rules, dates, store URL), print FILE: OK or every"
+        " problem, and exit (0 or 2) without serving",
     )
     parser.add_argument(
         "--store",
@@ -174,6 +198,13 @@ def _serve_parser(commands: argparse._SubParsersAction) -> None:
         type=_retention,
         help="what is kept: a window on the mock's clock (48h), a count of messages (100000),"
         " both (48h,100000) or none; default 48h",
+    )
+    parser.add_argument(
+        "--max-body",
+        metavar="SIZE",
+        type=_size,
+        help="the longest request body read, in bytes or KiB/MiB/GiB (512KiB); a longer one gets its"
+        " dialect's error for a request it cannot take; default 1MiB",
     )
     parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
     parser.add_argument(
@@ -210,6 +241,15 @@ def _retention(value: str) -> Any:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _size(value: str) -> int:
+    from smsmock.server.limits import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _host(value: str) -> str:
     import socket
 
@@ -227,13 +267,18 @@ def _run_serve(args: argparse.Namespace) -> int:
     from smsmock.server.config import ConfigError, load_config
     from smsmock.server.serve import BindError, serve
 
+    if args.check_config is not None:
+        return _check_config(args.check_config)
     try:
         config = load_config(args.config)
     except ConfigError as error:
-        print(f"smsmock: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"smsmock: {line}", file=sys.stderr)
         return 2
     if args.store:
         config.store = args.store
+    if args.max_body is not None:
+        config.max_body = args.max_body
     config.retain = args.retain or config.retain or SERVE_DEFAULT
     config.ui = config.ui and args.ui
     access_log = None if args.quiet else AccessLog(sys.stdout, args.log_format)
@@ -243,6 +288,19 @@ def _run_serve(args: argparse.Namespace) -> int:
     except (BindError, StoreError) as error:
         print(f"smsmock: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _check_config(path: str) -> int:
+    """`serve --check-config FILE`: every problem of the file, one a line on standard error, or FILE: OK."""
+    from smsmock.server.config import ConfigError, load_config
+
+    try:
+        load_config(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{path}: OK")
     return 0
 
 

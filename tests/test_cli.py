@@ -106,3 +106,39 @@ def test_validate_unknown_operation_or_file(capsys, tmp_path):
         str(tmp_path / "missing"),
     )
     assert code == 2 and "cannot read" in err
+
+
+def test_national_policy_flag(capsys):
+    text = "a" * 160
+    code, out, _ = run(capsys, "segments", "--language", "TR", "--single-shift", text)
+    assert code == 0
+    assert "parts:    1 of up to 160 septets each" in out
+    assert "national: fewest (" in out
+    code, out, _ = run(
+        capsys, "segments", "--language", "TR", "--single-shift", "--national-policy", "requested", text
+    )
+    assert code == 0
+    assert "encoding: GSM7 (national language TR: single shift)" in out
+    assert "parts:    2 of up to 149 septets each, 138 left in the last" in out
+    assert "national: requested (" in out
+    _, out, _ = run(
+        capsys,
+        "segments",
+        "--json",
+        "--language",
+        "PT",
+        "--single-shift",
+        "--locking-shift",
+        "--national-policy",
+        "requested",
+        text,
+    )
+    result = json.loads(out)
+    assert (result["segments"], result["capacity"], result["national_policy"]) == (2, 146, "requested")
+    assert (result["locking_shift"], result["single_shift"]) == (True, True)
+    # Without national tables the report stays as it was.
+    _, out, _ = run(capsys, "segments", "abc")
+    assert "national:" not in out
+    with pytest.raises(SystemExit):
+        main(["segments", "--national-policy", "most", "abc"])
+    assert "invalid choice: 'most'" in capsys.readouterr().err

@@ -294,3 +294,26 @@ def test_the_rule_file_examples_do_what_their_comments_say() -> None:
     assert status(added, "15550001003") == "UNDELIVERABLE_NOT_DELIVERED"
     assert status(added, "41793026727") == "DELIVERED_TO_OPERATOR"
     assert {status(replaced, number) for number in ("15550001003", "15550001005")} == {"DELIVERED_TO_HANDSET"}
+
+
+def test_the_complete_configuration_example_is_the_shipped_one_and_checks() -> None:
+    shipped = (ROOT / "fixtures" / "config-example.yaml").read_text(encoding="utf-8")
+    assert any(
+        snippet.language == "yaml" and snippet.code.strip() == shipped.strip()
+        for snippet in readme_snippets()
+    )
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smsmock",
+            "serve",
+            "--check-config",
+            str(ROOT / "fixtures" / "config-example.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip().endswith(": OK")

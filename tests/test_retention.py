@@ -87,7 +87,7 @@ def test_the_configuration_file_names_the_store_and_the_retention() -> None:
     config = MockConfig.from_mapping({"store": "sqlite:mock.db", "retain": "24h,5000"})
     assert config.store == "sqlite:mock.db"
     assert config.retain == Retention(timedelta(hours=24), 5000)
-    with pytest.raises(ConfigError, match="store is a URL"):
+    with pytest.raises(ConfigError, match="store: 5 is not a store URL"):
         MockConfig.from_mapping({"store": 5})
 
 

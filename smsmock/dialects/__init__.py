@@ -39,6 +39,11 @@ class Dialect(Protocol):
         """The reply to a request a fault answers with one of `fault_codes`; nothing is sent."""
         ...
 
+    def too_large_reply(self, operation: str, request: Request, problem: str) -> Reply:
+        """The dialect's error for a request whose body is longer than the server takes, built from the
+        path, query and headers alone (the body is not read); `problem` says what the limit is."""
+        ...
+
     def render_callback(self, callback: Callback) -> tuple[str, bytes]:
         """The operation and body of a POST the mock owes a client (delivery report, ...)."""
         ...

@@ -46,6 +46,12 @@ class Qikli(Shortlink):
             routes.append((path, others, WRONG_METHOD))
         return routes
 
+    def too_large_reply(self, operation: str, request: Request, problem: str) -> Reply:
+        """The General error; in JSON for an Accept qikli cannot answer (errata qikli-accept-default)."""
+        if accepts_json_or_xml(request.headers.get("Accept")):
+            return super().too_large_reply(operation, request, problem)
+        return self.error_reply(BadRequest(f"General error: {problem}"), "json")
+
     def handle(self, operation: str, request: Request, backend: Backend) -> tuple[Reply, list[Violation]]:
         accept = request.headers.get("Accept")
         if not accepts_json_or_xml(accept):

@@ -16,7 +16,7 @@ from xml.parsers import expat
 from werkzeug.wrappers import Request
 
 from smsmock.contracts.catalog import code_tables, operations
-from smsmock.contracts.validation import MAX_XML_DEPTH, MAX_XML_OCTETS, Violation, validate
+from smsmock.contracts.validation import MAX_XML_ATTRIBUTES, MAX_XML_DEPTH, Violation, validate
 from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import Submission
@@ -28,8 +28,6 @@ FORM_FIELD = "xml"
 """The form field that carries the XML in a form body (errata quicktel-transport)."""
 MAX_SMS_PER_REQUEST = 250
 """"В одном XML-запросе может быть отправлено до 250 SMS сообщений" (§ 2; errata quicktel-250-limit)."""
-MAX_FORM_OCTETS = 3 * MAX_XML_OCTETS
-"""Percent-encoding at most triples the XML a form field carries."""
 _BOM = b"\xef\xbb\xbf"
 
 # The facets of sms_send.request.xsd, which decide the per-SMS errors (-3xxx) of an <sms>.
@@ -121,6 +119,10 @@ class Quicktel:
             reply.request_operation = _requested_operation(_parse(_xml_of(request)))
         return reply
 
+    def too_large_reply(self, operation: str, request: Request, problem: str) -> Reply:
+        """<xml_result res="-2006"/>, the request rejected for its size; which request it was is unknown."""
+        return _error_reply("body_rejected")
+
     def render_callback(self, callback: Callback) -> tuple[str, bytes]:
         raise LookupError(f"{self.name} sends no callbacks: its clients ask with sms_status2")
 
@@ -181,9 +183,7 @@ class Quicktel:
 
 def _xml_of(request: Request) -> bytes:
     """The XML of a request: the raw body, or the form field `xml` (errata quicktel-transport)."""
-    body = request.get_data(cache=True)
-    if len(body) > MAX_FORM_OCTETS:
-        raise RequestRefused("body_rejected")
+    body = request.get_data(cache=True)  # no longer than the server's max_body, which it checked first
     if not body.strip():
         raise RequestRefused("empty_request")
     if not _looks_like_xml(body):
@@ -211,8 +211,6 @@ def _form_field(body: bytes, declared_form: bool) -> bytes:
 
 def _parse(xml: bytes) -> Element:
     """The root element of the request's XML, refused with the error that fits what is wrong."""
-    if len(xml) > MAX_XML_OCTETS:
-        raise RequestRefused("body_rejected")
     if not _looks_like_xml(xml):
         raise RequestRefused("malformed_xml")
     try:
@@ -224,9 +222,10 @@ def _parse(xml: bytes) -> Element:
 
 
 def _screen(xml: str) -> None:
-    """Refuse a document type declaration (-2006) and nesting beyond the safe parser's bound (-2007).
+    """Refuse a document type declaration (-2006), and nesting or attributes beyond the safe parser's
+    bounds (-2007).
 
-    The safe parser refuses both too, but with one error for everything; this pass tells them apart.
+    The safe parser refuses these too, but with one error for everything; this pass tells them apart.
     It stops at the DOCTYPE, before any entity is declared, let alone expanded.
     """
     parser = expat.ParserCreate()
@@ -235,10 +234,10 @@ def _screen(xml: str) -> None:
     def doctype(*_: Any) -> None:
         raise RequestRefused("body_rejected")
 
-    def start(*_: Any) -> None:
+    def start(_name: str, attributes: dict[str, str]) -> None:
         nonlocal depth
         depth += 1
-        if depth > MAX_XML_DEPTH:
+        if depth > MAX_XML_DEPTH or len(attributes) > MAX_XML_ATTRIBUTES:
             raise RequestRefused("invalid_structure")
 
     def end(*_: Any) -> None:
@@ -315,11 +314,13 @@ def _push_id() -> str:
 
 
 def _violations(operation: str, request: Request, xml: bytes | None) -> list[Violation]:
-    """What the request breaks of its contract: its XML, or the whole body when no XML was found."""
+    """What the request breaks of its contract: its XML, or the whole body when no XML was found (no longer
+    than the server's max_body: no other bound on its size)."""
     if xml is not None:
-        return validate("quicktel", operation, "request", xml, XML)
+        return validate("quicktel", operation, "request", xml, XML, max_xml_octets=None)
     body = request.get_data(cache=True)
-    return validate("quicktel", operation, "request", body, request.headers.get("Content-Type"))
+    content_type = request.headers.get("Content-Type")
+    return validate("quicktel", operation, "request", body, content_type, max_xml_octets=None)
 
 
 # the code tables

@@ -162,6 +162,14 @@ class Sendsms:
         params, _ = self._params(operation, request)
         return self._send_reply(refusal.condition, None, _send_wire(params.get("response")) or "text")
 
+    def too_large_reply(self, operation: str, request: Request, problem: str) -> Reply:
+        """400, "server unable to accept the message", or its JSON form when the query asks for JSON."""
+        refusal = Refused("not_accepted")
+        if operation == "dlr":
+            return self._dlr_error(refusal)
+        wire = _send_wire(decode_params(request.query_string).get("response")) or "text"
+        return self._send_reply(refusal.condition, None, wire)
+
     def render_callback(self, callback: Callback) -> tuple[str, bytes]:
         raise LookupError(f"{self.name} sends no callbacks: delivery reports are looked up with dlr.php")
 

@@ -45,6 +45,8 @@ class Unified:
     name = "unified"
     # The error table's 1710, "Internal error."
     server_error_code: int | None = 1710
+    # The error table's 1702, "Invalid URL": a request too large to read has no parameters to go by.
+    too_large_code = 1702
 
     def __init__(self) -> None:
         tables = code_tables(self.name)
@@ -105,6 +107,11 @@ class Unified:
         else:
             body = str(code)
         return self._reply(operation, body)
+
+    def too_large_reply(self, operation: str, request: Request, problem: str) -> Reply:
+        """The bare request-level code: the parameters could not be read, so nothing is sent."""
+        operation = self._operation(request, operation, decode_params(request.query_string))
+        return self._reply(operation, str(self.too_large_code))
 
     def _raw_params(self, request: Request) -> bytes:
         """The query, with a form body's parameters over it (errata unified-form-and-query), as sent."""

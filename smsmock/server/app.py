@@ -37,6 +37,7 @@ from smsmock.server.accesslog import AccessLog, AccessRecord
 from smsmock.server.config import MockConfig
 from smsmock.server.control import CONTROL_PREFIX, Control
 from smsmock.server.faults import Fault, Faults
+from smsmock.server.limits import LIMIT_HEADER, BodyTooLarge, read_body
 from smsmock.server.metrics import RequestCounts
 from smsmock.server.webhooks import WebhookSender
 
@@ -219,6 +220,10 @@ class MockApp:
     def _handle(self, request: Request) -> Handled:
         """Answer one request; an error of the mock's own is answered 500, written out and journaled."""
         try:
+            try:
+                read_body(request, self.config.max_body)
+            except BodyTooLarge as problem:
+                return self._too_large(request, problem)
             return self.dispatch(request)
         except StoreError as problem:
             # Fail closed: a store that does not answer gets no guess, and the request no half-done work.
@@ -249,6 +254,28 @@ class MockApp:
             )
             self._journal(request, dialect, operation, response, error=name)
             return Handled(response, dialect, operation, name)
+
+    def _too_large(self, request: Request, problem: BodyTooLarge) -> Handled:
+        """A body longer than max_body: the dialect's error for a request it cannot take, else a 413.
+
+        Nothing of the body is kept, not even in the journal; a header gives the limit, which a bare
+        code (unified, sendsms) or a fixed description (quicktel) cannot.
+        """
+        path = request.path.rstrip("/")
+        dialect, operation = self._route_of(request)
+        if dialect is not None and operation is not None:
+            reply = self.dialects[dialect].too_large_reply(operation, request, str(problem))
+            reply.headers.append((LIMIT_HEADER, str(problem.limit)))
+            self._journal(request, dialect, operation, reply, request_body=b"")
+            return Handled(reply, dialect, reply.request_operation or operation)
+        response = _json(413, {"error": "request too large", "message": str(problem)})
+        response.headers[LIMIT_HEADER] = str(problem.limit)
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            return Handled(response, "control", None)  # the control API's own calls are not journaled
+        if self.inbox is not None and self.inbox.serves(path):
+            return Handled(response, "inbox", None)
+        self._journal(request, dialect, operation, response, request_body=b"")
+        return Handled(response, dialect, operation)
 
     def _store_failed(
         self, request: Request, dialect: str | None, operation: str | None, problem: StoreError
@@ -387,10 +414,12 @@ class MockApp:
         fault: Fault | None = None,
         error: str | None = None,
         reply: Reply | None = None,
+        request_body: bytes | None = None,
     ) -> None:
         """Record one exchange of the SMS APIs (the control API's own calls are not SMS traffic).
 
         `reply` is the dialect's reply a fault reshaped into `answer`: the contract its body follows.
+        `request_body` stands in for the body as received (a refused body is not kept).
         """
         environ = request.environ
         if isinstance(answer, Reply):
@@ -408,7 +437,7 @@ class MockApp:
             path=request.path,
             query=request.query_string.decode("latin-1"),
             request_headers={name: environ[key] for name, key in _JOURNALED_HEADERS if key in environ},
-            request_body=_body_received(request),
+            request_body=_body_received(request) if request_body is None else request_body,
             status=status,
             response_content_type=content_type,
             response_body=body,
