@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from smsmock.contracts import jsontext
+from smsmock.contracts.validation import MAX_XML_ATTRIBUTES, validate
 from smsmock.server.app import MockApp
 from smsmock.server.config import ConfigError, MockConfig
 
@@ -220,3 +221,119 @@ def test_head_on_a_post_only_route_is_not_allowed() -> None:
 def test_a_configured_clock_start_past_the_calendar_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="latest moment smsmock can schedule"):
         MockConfig.from_mapping({"clock": {"start": "9999-12-31T23:59:59+00:00"}})
+
+
+# Header values reach the app as their octets read as Latin-1 (PEP 3333): any of 0-255 but CR and LF.
+LATIN_1 = st.characters(max_codepoint=0xFF, exclude_characters="\r\n")
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scheme=st.sampled_from(["Basic ", "basic ", "Basic  ", "BASIC "]),
+    token=st.one_of(
+        st.text(LATIN_1, max_size=60),
+        st.text(st.characters(exclude_characters="\r\n"), max_size=20).map(
+            lambda text: text.encode("utf-8").decode("latin-1")
+        ),
+    ),
+    path=st.sampled_from(["/restapi/account/1/balance", "/sms/1/reports"]),
+)
+def test_any_basic_token_is_refused_with_401_never_a_500(scheme: str, token: str, path: str) -> None:
+    reply = Client(APP).get(path, headers={"Authorization": scheme + token})
+    assert reply.status_code == 401, reply.get_data(as_text=True)[:300]
+    assert reply.headers["WWW-Authenticate"] == 'Basic realm="smsmock"'
+
+
+def test_a_basic_token_outside_ascii_is_the_documented_401() -> None:
+    # A client that sends its credentials as raw UTF-8 instead of base64: not base64, so not signed in.
+    raw = "Basic Ålädдин:😀".encode().decode("latin-1")
+    reply = Client(MockApp()).get("/restapi/account/1/balance", headers={"Authorization": raw})
+    assert reply.status_code == 401
+    assert reply.json["requestError"]["serviceException"]["messageId"] == "UNAUTHORIZED"
+
+
+def _with_attributes(count: int) -> str:
+    attributes = " ".join(f'a{number}="x"' for number in range(count))
+    return (
+        f'<xml_request name="sms_send" {attributes}><xml_user lgn="Aladdin" pwd="open sesame"/>'
+        '<sms sms_id="1" number="41793026727" source_number="Info">hi</sms></xml_request>'
+    )
+
+
+def test_an_element_with_thousands_of_attributes_is_refused_unvalidated() -> None:
+    # The validator quotes every attribute of an element in each error it finds there: one error per
+    # attribute made a body of 20 000 attributes (200 kB) cost minutes. Past the bound, no validation.
+    body = _with_attributes(20_000)
+    violations = validate("quicktel", "sms_send", "request", body, "application/xml")
+    assert [(item.keyword, item.location) for item in violations] == [("unparseable", "/")]
+    assert f"more than {MAX_XML_ATTRIBUTES} attributes" in violations[0].found
+    app = MockApp()
+    reply = Client(app).post("/quicktel/xml", data=body, content_type="application/xml")
+    assert reply.status_code == 200
+    assert b'res="-2007"' in reply.data, "quicktel's invalid structure, as for nesting too deep"
+    assert app.control.messages() == []
+
+
+def test_attributes_within_the_bound_are_validated_one_by_one() -> None:
+    body = _with_attributes(MAX_XML_ATTRIBUTES - 1)  # and `name`: the bound exactly
+    violations = validate("quicktel", "sms_send", "request", body)
+    assert len([item for item in violations if item.keyword == "unexpected"]) == MAX_XML_ATTRIBUTES - 1
+
+
+def test_a_family_xml_body_with_too_many_attributes_is_the_general_error() -> None:
+    attributes = " ".join(f'a{number}="x"' for number in range(MAX_XML_ATTRIBUTES + 1))
+    body = f"<request {attributes}><from>InfoSMS</from><to>41793026727</to><text>hi</text></request>"
+    app = MockApp()
+    reply = Client(app).post(SINGLE, data=body, headers={**AUTH, "Content-Type": "application/xml"})
+    assert reply.status_code == 400
+    assert b"attributes" in reply.data
+    assert app.control.messages() == []
+
+
+LONE_SURROGATES = st.integers(0xD800, 0xDFFF).map(lambda code: f"\\u{code:04x}")
+"""JSON escapes of one half of a surrogate pair: grammatical JSON, but no character (RFC 8259 § 8.2)."""
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    path=st.sampled_from(JSON_ROUTES),
+    surrogate=LONE_SURROGATES,
+    where=st.sampled_from(["text", "from", "to", "key", "notifyUrl"]),
+    encoded=st.booleans(),
+)
+def test_a_lone_surrogate_in_a_json_body_is_refused(
+    path: str, surrogate: str, where: str, encoded: bool
+) -> None:
+    message = {"from": "InfoSMS", "to": "41793026727", "text": "hi", "notifyUrl": "http://127.0.0.1:9/"}
+    if where == "key":
+        body = json.dumps(message)[:-1] + f', "{surrogate}": 1}}'
+    else:
+        body = json.dumps({**message, where: "x@"}).replace("@", surrogate)
+    # As an escape, or as the octets CESU-8 writes for it (which Python's json reads all the same).
+    data = (
+        body.encode()
+        if not encoded
+        else body.encode().decode("unicode_escape").encode("utf-8", "surrogatepass")
+    )
+    reply = Client(APP).post(path, data=data, headers={**AUTH, "Content-Type": "application/json"})
+    _answered_cleanly(reply)
+    if any(kind in path for kind in ("/text/", "/binary/", "/number/", "/_smsmock/")):
+        assert reply.status_code == 400
+        assert "surrogate" in reply.get_data(as_text=True) or "JSON" in reply.get_data(as_text=True)
+    client = Client(APP)
+    for listing in ("/_smsmock/messages", "/_smsmock/journal", "/_smsmock/journal?format=jsonl"):
+        assert client.get(listing).status_code == 200, f"{listing} still lists everything"
+
+
+def test_a_lone_surrogate_is_the_family_general_error() -> None:
+    app = MockApp()
+    body = b'{"from": "InfoSMS", "to": "41793026727", "text": "\\ud83d"}'
+    reply = Client(app).post(SINGLE, data=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert reply.status_code == 400
+    text = reply.json["requestError"]["serviceException"]["text"]
+    assert text == "General error: the body holds a lone surrogate (\\ud83d), which is no character"
+    assert app.control.messages() == []
+    pair = b'{"from": "InfoSMS", "to": "41793026727", "text": "\\ud83d\\ude00"}'
+    reply = Client(app).post(SINGLE, data=pair, headers={**AUTH, "Content-Type": "application/json"})
+    assert reply.status_code == 200, "a whole pair is the character it encodes"
+    assert app.control.messages()[0]["text"] == "😀"

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import schemathesis
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from openapi_cases import ACCOUNT, DIALECTS, load_documents, on_loopback, served_operations, walk
 from openapi_spec_validator import validate as validate_openapi
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
@@ -25,14 +25,10 @@ from smsmock.contracts.openapi import (
     MEDIA_TYPES,
     UnsupportedDialect,
     openapi_document,
-    supported_dialects,
 )
 from smsmock.contracts.validation import answered_by, schema_violations
-from smsmock.core.accounts import DEFAULT_ACCOUNTS
 from smsmock.server.thread import MockServer
 
-DIALECTS = supported_dialects()
-ACCOUNT = DEFAULT_ACCOUNTS[0]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 MAX_EXAMPLES = 4
@@ -43,17 +39,6 @@ cases for each of the 23 operations keep this file within a minute and a half.""
 @cache
 def document(dialect: str) -> dict[str, Any]:
     return openapi_document(dialect)
-
-
-def walk(node: Any):
-    """Every mapping in a JSON value."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
 
 
 def operations_of(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -391,19 +376,7 @@ def test_unusable_input_is_a_message_and_exit_code_2(capsys, monkeypatch, tmp_pa
 # --- Schemathesis against a live server -----------------------------------------------------------
 
 
-@schemathesis.deserializer("text/plain")
-def _plain_text(_context, response):
-    """unified and sendsms reply in plain text, which their schemas describe as one string."""
-    return response.content.decode("utf-8")
-
-
-LIVE = [
-    (dialect, contract.paths[0], method)
-    for dialect in DIALECTS
-    for contract in operations(dialect).values()
-    if contract.paths and contract.name != ERROR_OPERATION
-    for method in contract.methods
-]
+LIVE = served_operations()
 
 
 def _seed(mock: MockServer) -> None:
@@ -424,31 +397,8 @@ def live():
     """One mock for every dialect, and each dialect's document loaded by Schemathesis against it."""
     with MockServer() as mock:
         _seed(mock)
-        config = schemathesis.Config.from_dict(
-            {
-                "base-url": mock.url,
-                "auth": {
-                    "openapi": {
-                        "basicAuth": {"username": ACCOUNT["username"], "password": ACCOUNT["password"]},
-                        "username": {"api_key": ACCOUNT["username"]},
-                        "password": {"api_key": ACCOUNT["password"]},
-                        "key": {"api_key": ACCOUNT["api_key"]},
-                    }
-                },
-            }
-        )
-        schemas = {
-            dialect: schemathesis.openapi.from_dict(openapi_document(dialect, mock.url), config=config)
-            for dialect in DIALECTS
-        }
+        schemas = load_documents(mock.url)
         yield mock, schemas
-
-
-def _on_loopback(body: Any, sink: str) -> None:
-    """The mock POSTs to every notifyUrl it is given: generated ones must point at this machine."""
-    for node in walk(body):
-        if "notifyUrl" in node:
-            node["notifyUrl"] = sink
 
 
 @pytest.mark.parametrize(("dialect", "path", "method"), LIVE, ids=lambda value: str(value))
@@ -463,7 +413,7 @@ def test_schemathesis_finds_no_server_error_and_no_reply_outside_the_schema(live
     @given(case=operation.as_strategy())
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def check(case):
-        _on_loopback(case.body, sink)
+        on_loopback(case.body, sink)
         case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 
     check()

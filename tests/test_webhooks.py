@@ -342,3 +342,25 @@ def test_number_context_notify_as_xml(mock: MockServer, receiver: Receiver) -> N
     (posted,) = receiver.received
     assert posted.content_type == "application/xml"
     assert validate("shortlink", "number_callback", "request", posted.body, "application/xml") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://\x14\x02)/dlr", "http://127.0.0.1:9/\x7f", "http://127.0.0.1:9/\x00"],
+    ids=["control-characters-in-host", "delete-in-path", "nul-in-path"],
+)
+def test_a_notify_url_http_client_refuses_is_a_failed_attempt(mock: MockServer, url: str) -> None:
+    # http.client refuses these before connecting (InvalidURL, not an OSError): the sender must record
+    # a failed attempt and go on, not die with the report unrecorded.
+    message_id = send_notified(mock, "15550001003", url)
+    advance(mock, 5)
+    for backoff in RETRY_BACKOFF:
+        advance(mock, backoff)
+    attempts = mock.control.webhook_attempts(message_id)
+    assert [a["attempt"] for a in attempts] == list(range(1, len(RETRY_BACKOFF) + 2))
+    assert all(a["statusCode"] is None and a["error"] for a in attempts)
+    (report,) = get(mock, "/restapi/sms/1/reports")["results"]
+    assert report["messageId"] == message_id, "the report is pullable once every attempt failed"
+    later = send_notified(mock, "15550001001", closed_port_url())
+    advance(mock, 1)
+    assert mock.control.webhook_attempts(later), "the sender still works"

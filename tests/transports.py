@@ -42,7 +42,10 @@ def over_wsgi(
     headers: Mapping[str, str] | None = None,
     content_type: str | None = None,
     address: str = LOOPBACK,
+    environ: Mapping[str, str] | None = None,
 ) -> Exchanged:
+    """`environ` overrides what the test client puts in the WSGI environ: a raw QUERY_STRING (octets a
+    client may send, read as Latin-1), a CONTENT_LENGTH that lies."""
     response = client.open(
         path,
         method=method,
@@ -51,6 +54,7 @@ def over_wsgi(
         headers=list(_with_type(headers, content_type).items()),
         # What a real server puts there; werkzeug's test client leaves it out.
         environ_base={"REMOTE_ADDR": address},
+        environ_overrides=dict(environ or {}),
     )
     return Exchanged(
         response.status_code, {name.lower(): value for name, value in response.headers}, response.data

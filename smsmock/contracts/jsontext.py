@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_JSON_DEPTH = 64
 """The deepest nesting a body may have. The documents' bodies nest five levels at most; a deeper body is
 either a mistake or an attack, and checking it would recurse once per level."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate left alone: json reads `"\\ud800"` (and CESU-8 octets) into one, which no UTF-8
+encoder writes back out."""
 
 
 class JSONRefused(ValueError):
@@ -38,7 +44,29 @@ def loads(body: str | bytes) -> Any:
         raise JSONRefused(f"the body is not valid JSON: {error}") from None
     if depth(value) > MAX_JSON_DEPTH:
         raise JSONRefused(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+    surrogate = _lone_surrogate(value)
+    if surrogate is not None:
+        # RFC 8259 § 8.2: what software does with such a string is unpredictable; this mock refuses it
+        # rather than store text that no reply, listing or journal entry could write as UTF-8 again.
+        raise JSONRefused(f"the body holds a lone surrogate (\\u{ord(surrogate):04x}), which is no character")
     return value
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first unpaired UTF-16 surrogate in a JSON value's strings (keys too), found without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found is not None:
+                return found.group()
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def depth(value: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import queue
 import threading
 import urllib.error
@@ -69,8 +70,10 @@ class WebhookSender:
                 status, reply = response.status, _kept(response)
         except urllib.error.HTTPError as failure:
             status, reply = failure.code, _kept(failure)
-        except (urllib.error.URLError, OSError, ValueError) as failure:
-            error = str(getattr(failure, "reason", failure))
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as failure:
+            # The URL the client gave cannot be opened (a host with control characters is http.client's
+            # InvalidURL), or its server answered no HTTP: a failed attempt, retried and then queued.
+            error = str(getattr(failure, "reason", failure)) or type(failure).__name__
         self._backend.callback_attempted(callback, status, error, reply)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
