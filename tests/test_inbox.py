@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib.resources import files
 from typing import Any
@@ -25,6 +26,7 @@ from werkzeug.test import Client
 
 import smsmock.inbox.listing
 from smsmock.cli import build_parser
+from smsmock.core.messages import Message
 from smsmock.encoding import segment
 from smsmock.inbox.anatomy import message_anatomy, take_apart
 from smsmock.server.app import MockApp
@@ -405,7 +407,7 @@ def test_an_emoji_on_a_part_boundary_moves_whole_to_the_next_part(client: Client
     assert re.search(r'<mark class="ucs2 pair" title="[^"]*surrogate pair[^"]*">😀</mark>', body)
 
 
-def test_national_tables_a_client_allowed_are_found_from_the_charged_count(client: Client) -> None:
+def test_the_national_tables_a_client_asked_for_are_the_ones_shown(client: Client) -> None:
     text = "Şğ" * 80  # Turkish letters: UCS-2 without the Turkish tables, GSM 7-bit with them
     reply = client.post(
         ADVANCED,
@@ -425,7 +427,7 @@ def test_national_tables_a_client_allowed_are_found_from_the_charged_count(clien
     )
     body = page(client, f"/_smsmock/ui/messages/{reply.json['messages'][0]['messageId']}")
     assert '<dd id="encoding">GSM7</dd>' in body and "Turkish (TR)" in body
-    assert "the national tables that give the count the mock charged" in body
+    assert "the national tables the client asked for, kept with the message" in body
 
 
 STRICT = {"Authorization": "Basic " + base64.b64encode(b"strict:pw").decode()}
@@ -465,7 +467,7 @@ def test_a_requested_policy_accounts_message_is_split_as_it_was_counted() -> Non
     assert "2 of up to 149 septets each" in body and "Turkish (TR) single shift table" in body
     assert "split here" not in body and 'class="warning"' not in body
     assert NATIONAL_POLICY.findall(body) == ["requested"]
-    assert "(the setting of account strict)" in body
+    assert "(the setting of account strict when the message was sent)" in body
     # The same send from the documents' account: the default alphabet, one part, policy fewest.
     body = page(
         client, f"/_smsmock/ui/messages/{send_advanced(client, ALADDIN, 'a' * 160, **TURKISH_SINGLE_SHIFT)}"
@@ -474,22 +476,49 @@ def test_a_requested_policy_accounts_message_is_split_as_it_was_counted() -> Non
     assert NATIONAL_POLICY.findall(body) == ["fewest"] and "split here" not in body
 
 
-def test_a_message_whose_account_changed_or_went_is_split_by_the_policy_that_gives_its_count() -> None:
+def test_a_message_is_split_as_it_was_sent_whatever_its_account_does_since() -> None:
     app = strict_app()
     client = Client(app)
     added = {"name": "added", "username": "added", "password": "pw", "national_policy": "requested"}
     assert client.post("/_smsmock/accounts", json=added).status_code == 200
     added_auth = {"Authorization": "Basic " + base64.b64encode(b"added:pw").decode()}
-    message_id = send_advanced(client, added_auth, "a" * 160, **TURKISH_SINGLE_SHIFT)
+    message_id = send_advanced(client, added_auth, "a" * 160, languageCode="PT", singleShift=True)
     assert client.post("/_smsmock/accounts", json={**added, "national_policy": "fewest"}).status_code == 200
     body = page(client, f"/_smsmock/ui/messages/{message_id}")
+    # The tables the client asked for are kept with the message: Portuguese, not the first that fits.
     assert parts_drawn(body) == [149, 11] and NATIONAL_POLICY.findall(body) == ["requested"]
-    assert "account added counts by fewest now" in body and "split here" not in body
+    assert "Portuguese (PT) single shift table" in body
+    assert "account added when the message was sent" in body and "split here" not in body
     strict_id = send_advanced(client, STRICT, "a" * 160, **TURKISH_SINGLE_SHIFT)
     app.backend.accounts.rebase([{"name": "default", "username": "Aladdin", "password": "open sesame"}])
     body = page(client, f"/_smsmock/ui/messages/{strict_id}")
     assert parts_drawn(body) == [149, 11] and NATIONAL_POLICY.findall(body) == ["requested"]
-    assert "account strict is gone" in body and "split here" not in body
+    assert "split here" not in body
+
+
+def _as_stored_before_tables_were_kept(message: Message) -> Message:
+    kept = ("national_language", "single_shift", "locking_shift", "national_policy")
+    return replace(
+        message, options={name: value for name, value in message.options.items() if name not in kept}
+    )
+
+
+def test_an_older_message_is_split_by_the_policy_that_gives_its_count() -> None:
+    """A message stored before the requested tables were kept with it: the count tells them."""
+    app = strict_app()
+    client = Client(app)
+    stored = app.backend.store.message(send_advanced(client, STRICT, "a" * 160, **TURKISH_SINGLE_SHIFT))
+    older = _as_stored_before_tables_were_kept(stored)
+    assert "national_language" in stored.options and "national_language" not in older.options
+    for account_policy, source in (
+        ("requested", "the setting of account strict"),
+        ("fewest", "account strict counts by fewest now"),
+        (None, "account strict is gone"),
+    ):
+        taken_apart = message_anatomy(older, account_policy)
+        assert taken_apart.problems == [] and taken_apart.anatomy is not None
+        assert [len(part) for part in taken_apart.anatomy.segmentation.parts] == [149, 11]
+        assert source in taken_apart.anatomy.policy_source
 
 
 NATIONAL_OPTIONS = st.sampled_from(
@@ -532,11 +561,15 @@ def test_a_stored_text_is_taken_apart_as_its_accounts_policy_counted_it(
         message.units,
         message.parts,
     )
+    asked = language.get("languageCode") and (language.get("singleShift") or language.get("lockingShift"))
     if split.encoding.value == "GSM7":  # the account's policy gives the count: it is the one shown
         assert split.national_policy == policy
-        assert taken_apart.anatomy.policy_source == f"the setting of account {message.account}"
-    # With the account gone, one of the policies still gives the count.
-    assert message_anatomy(message, None).problems == []
+        kept = " when the message was sent" if asked else ""
+        assert taken_apart.anatomy.policy_source == f"the setting of account {message.account}{kept}"
+        if split.language is not None:  # only a table the client asked for is ever used
+            assert split.language == language["languageCode"]
+    # A message stored before the tables were kept, its account gone: one policy still gives the count.
+    assert message_anatomy(_as_stored_before_tables_were_kept(message), None).problems == []
 
 
 def test_a_huge_text_draws_a_few_parts_and_says_how_many_it_left_out(client: Client) -> None:

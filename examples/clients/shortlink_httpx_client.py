@@ -1,53 +1,21 @@
 """A reference shortlink client on httpx, sync and async, written the way a careful user writes one.
 
-The two classes share the wire format (what to send, how to read the replies) and differ only in how
-they wait. Each builds its own `httpx.Client` or `httpx.AsyncClient`; a caller that must route it
-somewhere (a test's in-process mock, a proxy) passes `transport=`, as httpx clients usually allow.
+The two classes share the wire format (what to send, how to read the replies), and the results of
+shortlink_client.py (the one on requests); they differ only in how they wait. Each builds its own
+`httpx.Client` or `httpx.AsyncClient`; a caller that must route it somewhere (a test's in-process
+mock, a proxy) passes `transport=`, as httpx clients usually allow.
 """
 
 from __future__ import annotations
 
 import functools
 import ssl
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import certifi
 import httpx
-
-
-@dataclass(frozen=True)
-class DestinationResult:
-    ok: bool
-    message_id: str | None
-    status: str
-    sms_count: int
-
-
-@dataclass
-class SendResult:
-    ok: bool
-    results: dict[str, DestinationResult] = field(default_factory=dict)
-    bulk_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Language:
-    """The national language whose shift tables the text may use (TR, ES, PT)."""
-
-    code: str
-    single_shift: bool = True
-    locking_shift: bool = False
-
-
-@dataclass(frozen=True)
-class Report:
-    message_id: str
-    status_group: str
-    error_name: str
-
+from shortlink_client import DestinationResult, Language, Report, SendResult
 
 REPORTS_PATH = "/sms/1/reports"
 

@@ -88,6 +88,21 @@ def _shared_options(options: dict[str, Any]) -> dict[str, Any]:
     return options if shared is None else shared
 
 
+def _national_request(submission: Submission, account: Account) -> dict[str, Any]:
+    """The national tables a text's client asked for, and the policy they were counted by: kept with the
+    message, so that the parts can be drawn again as they were counted (the inbox does)."""
+    if submission.language is None or submission.text is None:
+        return {}
+    if not (submission.single_shift or submission.locking_shift):
+        return {}
+    return {
+        "national_language": submission.language,
+        "single_shift": submission.single_shift,
+        "locking_shift": submission.locking_shift,
+        "national_policy": account.national_policy,
+    }
+
+
 _sent_by_request: ContextVar[list[str] | None] = ContextVar("smsmock_sent_by_request", default=None)
 """The ids of the messages the request being handled sent (the access log and the journal name them)."""
 
@@ -307,7 +322,9 @@ class Backend:
             callback_data=submission.callback_data,
             outcome=outcome,
             mcc_mnc=None if network is None else sys.intern(network.mcc_mnc),
-            options=_shared_options({**submission.options, "client_id": bool(client_id)}),
+            options=_shared_options(
+                {**submission.options, "client_id": bool(client_id), **_national_request(submission, account)}
+            ),
             client_ref=submission.client_ref,
         )
         message.history = (StatusChange(now, message.status, message.error),)

@@ -197,6 +197,20 @@ def message_anatomy(message: Message, account_policy: NationalPolicy | None = No
         return MessageAnatomy(None, binary)
     text = message.text or ""
     profile = _profile_of(message)
+    asked = message.options
+    if asked.get("national_language") and asked.get("national_policy") in NATIONAL_POLICIES:
+        # Kept with the message since the request named them: the parts as they were counted.
+        anatomy = take_apart(
+            text,
+            language=asked["national_language"],
+            single_shift=bool(asked.get("single_shift")),
+            locking_shift=bool(asked.get("locking_shift")),
+            profile=profile,
+            national_policy=asked["national_policy"],
+        )
+        anatomy.note = "the national tables the client asked for, kept with the message"
+        anatomy.policy_source = f"the setting of account {message.account} when the message was sent"
+        return MessageAnatomy(anatomy, None, _differences(anatomy, message))
     policies = _policies_from(account_policy)
     # Without national tables both policies count alike: the account's, when known, is the one shown.
     anatomy = take_apart(text, profile=profile, national_policy=policies[0])
@@ -204,7 +218,7 @@ def message_anatomy(message: Message, account_policy: NationalPolicy | None = No
         anatomy.policy_source = f"the setting of account {message.account}"
     if _counted_as_stored(anatomy, message) or message.encoding != Encoding.GSM7.value:
         return MessageAnatomy(anatomy, None, _differences(anatomy, message))
-    # The national tables a client asked for are not stored with the message: the tables (and the
+    # A message stored before the tables a client asked for were kept with it: the tables (and the
     # policy) that give the count the mock charged are the ones it used. Counting is cheaper than
     # taking apart: only the split found is drawn.
     unlimited = _without_part_limit(profile)
