@@ -19,6 +19,9 @@ from smsmock.core.shared import LocalSettings
 from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats, search_forms
 from smsmock.core.vocabulary import Status
 
+SHARED_SENDERS_MOST = 10_000
+"""Distinct folded sender ids the listing shares among messages; any beyond keep their own."""
+
 
 class MemoryStore(LocalSettings):
     """The in-memory store: one lock around plain containers, and the settings of one process.
@@ -255,6 +258,7 @@ class _Listing:
         self.senders: list[str] = []
         self.contents: list[str] = []
         """Each message's folded sender and text, as the search looks in them."""
+        self.shared_senders: dict[str, str] = {}
         self.positions: dict[str, int] = {}
         self.by_dialect: dict[str, list[int]] = {}
         self.by_account: dict[str, list[int]] = {}
@@ -269,7 +273,11 @@ class _Listing:
         self.destinations.append(destination)
         self.statuses.append(message.status)
         sender, content = search_forms(message)
-        self.senders.append(sender)
+        # Most messages come from a few sender ids: one folded string for each, not one per message.
+        shared = self.shared_senders.get(sender)
+        if shared is None and len(self.shared_senders) < SHARED_SENDERS_MOST:
+            shared = self.shared_senders[sender] = sender
+        self.senders.append(sender if shared is None else shared)
         self.contents.append(content)
         self.positions[message.id] = position
         self.by_dialect.setdefault(message.dialect, []).append(position)
