@@ -110,7 +110,9 @@ def _print(summary: dict[str, Any], seconds: float) -> None:
     for category, count in summary["byCategory"].items():
         print(f"  {category:<17} {count:>6}")
     print("\nstate:")
-    print(f"  messages handed out: {summary['handedOut']}")
+    print(f"  messages listed:     {summary['messagesListed']} by the control API")
+    print(f"  messages handed out: {summary['handedOut']} (ids in send replies)")
+    print(f"  found by lookups:    {summary['lookedUp']}")
     print(f"  reports pulled:      {summary['reportsPulled']}")
     print(f"  inbound pulled:      {summary['inboundPulled']}")
     findings = summary["findings"]

@@ -182,7 +182,8 @@ class InProcess:
         self._printed = _Recorder()
 
     def exchange(self, sent: Sent) -> Exchanged | None:
-        environ = {"QUERY_STRING": sent.query.decode("latin-1")}
+        # As a server passes them: the decoded path and the query's octets, each read as Latin-1.
+        environ = {"PATH_INFO": sent.path, "QUERY_STRING": sent.query.decode("latin-1")}
         if sent.content_length is not None:
             environ["CONTENT_LENGTH"] = sent.content_length
         headers = {name: value.decode("latin-1") for name, value in sent.headers}
@@ -293,12 +294,14 @@ class OverSocket:
             self._printed.write(line)
 
     def exchange(self, sent: Sent) -> Exchanged | None:
-        target = sent.path.encode("latin-1") + (b"?" + _on_the_wire(sent.query) if sent.query else b"")
+        # The path is as the app gets it (decoded), the query as sent (encoded or not).
+        path = _on_the_wire(sent.path.encode("latin-1"), also=b"%?#")
+        target = path + (b"?" + _on_the_wire(sent.query) if sent.query else b"")
         lines = [sent.method.encode() + b" " + target + b" HTTP/1.1", f"Host: 127.0.0.1:{self.port}".encode()]
         lines += [name.encode("latin-1") + b": " + value for name, value in sent.headers]
         length = sent.content_length if sent.content_length is not None else str(len(sent.body))
         if sent.body or sent.content_length is not None or sent.method in ("POST", "PUT", "PATCH"):
-            lines.append(b"Content-Length: " + length.encode("latin-1"))
+            lines.append(b"Content-Length: " + length.encode())
         lines.append(b"Connection: close")
         head = b"\r\n".join(lines) + b"\r\n\r\n"
         try:
@@ -343,10 +346,11 @@ class OverSocket:
                 self.process.wait()
 
 
-def _on_the_wire(query: bytes) -> bytes:
-    """A query as a request line can carry it: octets a request line cannot hold are percent-encoded."""
-    return bytes(
-        byte for char in query for byte in (bytes([char]) if 0x21 <= char <= 0x7E else b"%%%02X" % char)
+def _on_the_wire(octets: bytes, also: bytes = b"") -> bytes:
+    """A path or query as a request line can carry it: octets it cannot hold (and `also`) percent-encoded."""
+    return b"".join(
+        bytes([octet]) if 0x21 <= octet <= 0x7E and octet not in also else b"%%%02X" % octet
+        for octet in octets
     )
 
 
@@ -381,6 +385,10 @@ class Campaign:
         """Delivery reports handed out by get_reports, by dialect."""
         self.inbound_pulled: Counter[str] = Counter()
         self.injected: set[str] = set()
+        self.looked_up: Counter[str] = Counter()
+        self.listed = 0
+        """Messages the control API listed when the state was checked."""
+        """Messages the state check found by the dialect's own lookups, by dialect."""
         self._known: dict[str, list[str]] = defaultdict(list)
         self._schemas: dict[str, Any] | None = None
         self.strategies: dict[tuple[str, str, bool], tuple[st.SearchStrategy[Any], Any]] = {}
@@ -449,7 +457,7 @@ class Campaign:
             elif journaled and reply.status:
                 self._found("state", dialect, category, "the exchange is not in the journal", request, shown)
             return
-        self._check_exchange(entry, dialect, category, request, shown, reply)
+        self._check_exchange(entry, dialect, category, request, shown, reply, honest=journaled)
 
     def _printed(self, dialect: str, category: str, request: dict[str, Any], shown: dict[str, Any]) -> None:
         if isinstance(self.target, InProcess):
@@ -475,7 +483,9 @@ class Campaign:
         request: dict[str, Any],
         shown: dict[str, Any],
         reply: Exchanged,
+        honest: bool,
     ) -> None:
+        """`honest`: the request's framing told its real length (a client that lies gets what it gets)."""
         errors = [item for item in entry["response"]["violations"] if item["severity"] == "error"]
         if errors:
             detail = "; ".join(item["message"] for item in errors[:3])
@@ -484,6 +494,16 @@ class Campaign:
             )
         if entry.get("error"):
             self._found("5xx", dialect, category, f"the mock failed: {entry['error']}", request, shown)
+        elif (
+            honest
+            and entry.get("dialect") in DIALECTS
+            and entry.get("operation") is not None
+            and entry["response"]["operation"] is None
+            and entry["request"]["method"] not in ("HEAD", "OPTIONS")
+        ):
+            # A dialect's operation answered in no format of the dialect (werkzeug's own 400, say).
+            detail = "the reply to a dialect's operation follows none of the dialect's contracts"
+            self._found("contract", dialect, category, detail, request, shown)
         self.journaled.update(entry["messageIds"])
         served = entry.get("dialect")
         operation = entry.get("operation")
@@ -583,6 +603,7 @@ class Campaign:
         before = sum(self.tally.requests.values())
         try:
             messages = self._messages()
+            self.listed = len(messages)
             self._every_message_is_known(messages)
             self._every_message_has_history(messages)
             self._shortlink_logs_list_every_message(messages)
@@ -667,6 +688,7 @@ class Campaign:
         )
         logged = {entry["messageId"] for entry in json.loads(reply.body)["results"]}
         listed = {message["id"] for message in messages if message["dialect"] == "shortlink"}
+        self.looked_up["shortlink"] += len(listed & logged)
         for message_id in sorted(listed - logged):
             self._state("shortlink", f"get_logs does not list message {message_id}")
         for message_id in sorted(logged - listed):
@@ -689,6 +711,8 @@ class Campaign:
                 item = found.get(push_id)
                 if item is None or item.refused:
                     self._state("quicktel", f"sms_status2 does not know push {push_id}")
+                else:
+                    self.looked_up["quicktel"] += 1
 
     def _sendsms_dlr_finds_every_accepted_send(self, messages: list[dict[str, Any]]) -> None:
         from smsmock.dialects.sendsms import tables
@@ -714,6 +738,8 @@ class Campaign:
             answer = json.loads(reply.body)
             if answer.get("status") is not True or answer.get("queue_status") == "notfound":
                 self._state("sendsms", f"dlr.php finds no report of {mobile} ref {ref!r} ({ids}): {answer}")
+            else:
+                self.looked_up["sendsms"] += 1
 
     def _deliver_everything(self) -> None:
         """Move the clock on until every message that will finish has, and every callback has given up."""
@@ -795,6 +821,8 @@ class Campaign:
             },
             "findings": dict(sorted(kinds.items())),
             "handedOut": {dialect: len(ids) for dialect, ids in sorted(self.handed_out.items())},
+            "messagesListed": self.listed,
+            "lookedUp": dict(sorted(self.looked_up.items())),
             "reportsPulled": {
                 dialect: sum(counts.values()) for dialect, counts in sorted(self.pulled.items())
             },

@@ -285,8 +285,15 @@ def quicktel_documents(draw: Draw) -> str:
             parts.append(f"<sms push_id={quoteattr(push_id)}/>")
             continue
         attributes = {
+            # Mostly new ids, so sends make new pushes; the client's few favourites are resends.
             "sms_id": draw(
-                st.sampled_from(REFS) | st.from_regex(r"[0-9]{1,50}", fullmatch=True) | odd_text(60)
+                st.one_of(
+                    st.integers(0, 10**15).map(str),
+                    st.integers(0, 10**15).map(str),
+                    st.sampled_from(REFS),
+                    st.from_regex(r"[0-9]{1,50}", fullmatch=True),
+                    odd_text(60),
+                )
             ),
             "number": draw(numbers()),
             "source_number": draw(st.sampled_from(SENDERS) | odd_text(20)),
@@ -929,6 +936,19 @@ CONTENT_TYPES = (
     b"\x00",
     "текст/плейн".encode(),
 )
+PATH_VARIANTS: tuple[Callable[[str], str], ...] = (
+    lambda path: path + "/",
+    lambda path: "/" + path,
+    lambda path: path.upper(),
+    lambda path: path + "%00",
+    lambda path: path + "\x00",
+    lambda path: path + ";jsessionid=1",
+    lambda path: path.replace("/", "/./", 1),
+    lambda path: path + "/..",
+    lambda path: path + "é".encode().decode("latin-1"),
+    lambda path: path + "\xed\xa0\x80",
+)
+"""A path as a server may pass it on (decoded octets read as Latin-1): trailing slash, dots, NULs, ..."""
 CONTENT_LENGTHS = (
     "-1",
     "abc",
@@ -1126,12 +1146,41 @@ def header_requests(dialect: str) -> st.SearchStrategy[Sent]:
             content_length = draw(
                 st.sampled_from([*CONTENT_LENGTHS, str(len(base.body) + 10), str(max(0, len(base.body) - 3))])
             )
-        return replace(base, headers=tuple(headers.items()), content_length=content_length)
+        path = base.path
+        if draw(st.integers(0, 5)) == 0:
+            path = draw(st.sampled_from(PATH_VARIANTS))(path)
+        return replace(base, path=path, headers=tuple(headers.items()), content_length=content_length)
 
     return requests()
 
 
 # --- lookups of what was sent -------------------------------------------------------------------------------
+
+
+FAMILY_READS = {
+    "shortlink": (
+        ("/restapi/sms/1/reports", ("limit", "bulkId", "messageId")),
+        (
+            "/restapi/sms/1/logs",
+            (
+                "from",
+                "to",
+                "bulkId",
+                "messageId",
+                "generalStatus",
+                "sentSince",
+                "sentUntil",
+                "limit",
+                "mcc",
+                "mnc",
+            ),
+        ),
+        ("/restapi/sms/1/inbox/reports", ("limit",)),
+        ("/restapi/sms/1/inbox/logs", ("keyword", "to", "receivedSince", "receivedUntil", "limit")),
+    ),
+    "qikli": (("/sms/1/reports", ("limit", "bulkId", "messageId")),),
+}
+"""The family's reads and their parameters, for queries written with odd values and broken octets."""
 
 
 def stateful_requests(dialect: str) -> st.SearchStrategy[Sent]:
@@ -1142,6 +1191,20 @@ def stateful_requests(dialect: str) -> st.SearchStrategy[Sent]:
         pick = draw(st.integers(0, 1 << 16))
         accept = draw(st.sampled_from([b"application/json", b"application/xml"]))
         auth = (("Authorization", BASIC.encode()), ("Accept", accept))
+        if dialect in ("shortlink", "qikli") and draw(st.integers(0, 3)) == 0:
+            path, names = draw(st.sampled_from(FAMILY_READS[dialect]))
+            pairs = [
+                (
+                    name,
+                    draw(
+                        st.sampled_from([KNOWN_ID, "BULK-1", "1", "2015-02-22T17:42:05.390+01:00"])
+                        | odd_text()
+                    ),
+                )
+                for name in draw(st.lists(st.sampled_from(names), max_size=4))
+            ]
+            query = draw(encoded_pairs(pairs)).replace(quote_plus(KNOWN_ID).encode(), KNOWN_ID.encode())
+            return Sent(dialect, "stateful", "GET", path, query=query, headers=auth, pick=pick)
         if dialect in ("shortlink", "qikli"):
             reports = "/restapi/sms/1/reports" if dialect == "shortlink" else "/sms/1/reports"
             options = [
@@ -1196,6 +1259,7 @@ def stateful_requests(dialect: str) -> st.SearchStrategy[Sent]:
             return Sent(dialect, "stateful", method, path, query=query.encode(), headers=auth, pick=pick)
         if dialect == "quicktel":
             user = _QUICKTEL_USER
+            sms_ids = st.one_of(st.sampled_from(REFS), st.integers(0, 10**15).map(str))  # resent, or new
             if draw(st.booleans()):
                 items = "".join(
                     f'<sms push_id="{push}"/>'
@@ -1206,7 +1270,7 @@ def stateful_requests(dialect: str) -> st.SearchStrategy[Sent]:
                 document = f'<xml_request name="sms_status2">{user}{items}</xml_request>'
             else:
                 items = "".join(
-                    f"<sms sms_id={quoteattr(draw(st.sampled_from(REFS)))} number={quoteattr(to)}"
+                    f"<sms sms_id={quoteattr(draw(sms_ids))} number={quoteattr(to)}"
                     f' source_number="Info">{escape(draw(texts()))}</sms>'
                     for to in draw(st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=3))
                 )

@@ -46,8 +46,11 @@ def test_a_slice_of_the_campaign_finds_nothing(in_process: InProcess) -> None:
     assert set(summary["byDialect"]) == set(DIALECTS)
     assert set(summary["byCategory"]) == set(CATEGORIES)
     assert all(count >= SLICE / 10 for count in summary["byDialect"].values()), summary["byDialect"]
-    # The state check had something to check: sends accepted, reports and inbound messages pulled.
-    assert all(summary["handedOut"].get(dialect, 0) > 0 for dialect in ("shortlink", "qikli", "unified"))
+    # The state check had something to check: sends accepted and looked up, reports and inbound pulled.
+    handed_out = summary["handedOut"]
+    assert all(handed_out.get(dialect, 0) > 0 for dialect in ("shortlink", "qikli", "unified", "quicktel"))
+    assert all(summary["lookedUp"].get(dialect, 0) > 0 for dialect in ("shortlink", "quicktel", "sendsms"))
+    assert summary["messagesListed"] >= sum(handed_out.values())
     assert summary["reportsPulled"]["shortlink"] > 0 and summary["reportsPulled"]["qikli"] > 0
     assert summary["inboundPulled"] == len(campaign.injected) > 0
 
