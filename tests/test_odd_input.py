@@ -337,3 +337,65 @@ def test_a_lone_surrogate_is_the_family_general_error() -> None:
     reply = Client(app).post(SINGLE, data=pair, headers={**AUTH, "Content-Type": "application/json"})
     assert reply.status_code == 200, "a whole pair is the character it encodes"
     assert app.control.messages()[0]["text"] == "😀"
+
+
+ANY_CODE_POINT = st.characters(exclude_categories=()) | st.sampled_from(
+    ["\ud800", "\udbff", "\udc00", "\udfff"]
+)
+"""Any code point, a lone surrogate among them often (hypothesis draws one seldom on its own)."""
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(ANY_CODE_POINT, max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(ANY_CODE_POINT, max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+"""JSON values whose strings may hold any code point, a lone surrogate included."""
+
+
+def _holds_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(0xD800 <= ord(character) <= 0xDFFF for character in value)
+    if isinstance(value, dict):
+        return any(_holds_surrogate(key) or _holds_surrogate(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_surrogate(item) for item in value)
+
+
+def _nesting(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_nesting(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_nesting(item) for item in value), default=0)
+    return 0
+
+
+@settings(max_examples=300)
+@given(
+    value=JSON_VALUES,
+    wrap=st.integers(0, 2) | st.integers(jsontext.MAX_JSON_DEPTH - 6, jsontext.MAX_JSON_DEPTH + 1),
+    form=st.sampled_from(["escaped", "utf-8", "utf-16", "utf-32", "text"]),
+)
+def test_json_is_refused_exactly_when_too_deep_or_holding_a_lone_surrogate(
+    value: Any, wrap: int, form: str
+) -> None:
+    """However the body is written, what is read decides: the scans that skip the walks never skip
+    a body that needs them."""
+    for _ in range(wrap):
+        value = [value]
+    text = json.dumps(value, ensure_ascii=form == "escaped")
+    body: str | bytes = {
+        "escaped": lambda: text.encode(),
+        "utf-8": lambda: text.encode("utf-8", "surrogatepass"),  # a lone surrogate as CESU-8 writes it
+        "utf-16": lambda: text.encode("utf-16-le", "surrogatepass"),
+        "utf-32": lambda: text.encode("utf-32-le", "surrogatepass"),
+        "text": lambda: text,
+    }[form]()
+    read = json.loads(
+        body
+    )  # what Python's json reads, unchecked: a pair of surrogates may become one character
+    too_deep, surrogate = _nesting(read) > jsontext.MAX_JSON_DEPTH, _holds_surrogate(read)
+    if too_deep or surrogate:
+        with pytest.raises(jsontext.JSONRefused, match="deeper" if too_deep else "surrogate"):
+            jsontext.loads(body)
+    else:
+        assert jsontext.loads(body) == read

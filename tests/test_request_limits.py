@@ -25,14 +25,24 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_serve import served
 from transports import LOOPBACK, Exchanged
+from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Request
 
 from smsmock.cli import main
 from smsmock.contracts.catalog import code_tables
 from smsmock.core.commands import InboundFilter
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
-from smsmock.server.limits import DEFAULT_MAX_BODY, LIMIT_HEADER, describe_size, parse_size
+from smsmock.server.limits import (
+    DEFAULT_MAX_BODY,
+    LIMIT_HEADER,
+    BodyTooLarge,
+    MockRequest,
+    describe_size,
+    parse_size,
+    read_body,
+)
 
 AUTHORIZATION = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
 """The documents' own credentials, Aladdin / open sesame."""
@@ -554,3 +564,38 @@ def _control(port: int, path: str) -> Any:
         return json.loads(connection.getresponse().read())
     finally:
         connection.close()
+
+
+def _read(request_type: type, environ: dict[str, Any], limit: int) -> bytes | str:
+    """What `read_body` gives a request of `request_type`: the body, or the name of what it raised."""
+    request = request_type(environ)
+    try:
+        body = read_body(request, limit)
+    except (BodyTooLarge, HTTPException) as refused:
+        return type(refused).__name__
+    assert request.get_data(cache=True) == body, "get_data answers with the body read"
+    return body
+
+
+@settings(max_examples=200)
+@given(
+    body=st.binary(max_size=40),
+    limit=st.integers(1, 48),
+    declared=st.none() | st.integers(0, 60),
+    terminated=st.booleans(),
+)
+def test_the_body_is_read_as_werkzeug_reads_it(
+    body: bytes, limit: int, declared: int | None, terminated: bool
+) -> None:
+    """The mock reads a body straight from the WSGI input: the same body, or the same refusal, as
+    werkzeug's own stream gives, whatever the length declared and whether the server ends the stream."""
+
+    def environ() -> dict[str, Any]:
+        made: dict[str, Any] = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(body)}
+        if declared is not None:
+            made["CONTENT_LENGTH"] = str(declared)
+        if terminated:
+            made["wsgi.input_terminated"] = True
+        return made
+
+    assert _read(MockRequest, environ(), limit) == _read(Request, environ(), limit)

@@ -32,24 +32,47 @@ def _finite(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+"""One decoder for every body: json.loads given these hooks would build a new one per call."""
+
+
 def loads(body: str | bytes) -> Any:
     """The JSON value of `body`; JSONRefused for bad JSON, NaN/Infinity, overflowing or too deep nesting."""
     try:
-        value = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+        if not isinstance(body, str):  # as json.loads reads octets: UTF-8, -16 or -32, surrogates kept
+            body = body.decode(json.detect_encoding(body), "surrogatepass")
+        value = _DECODER.decode(body)
     except RecursionError:
         raise JSONRefused(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except JSONRefused:
         raise
     except (ValueError, UnicodeDecodeError) as error:
         raise JSONRefused(f"the body is not valid JSON: {error}") from None
-    if depth(value) > MAX_JSON_DEPTH:
+    # Each walk is skipped when a scan of the text shows it cannot find anything (most bodies).
+    if _brackets(body) > MAX_JSON_DEPTH and depth(value) > MAX_JSON_DEPTH:
         raise JSONRefused(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-    surrogate = _lone_surrogate(value)
+    surrogate = _lone_surrogate(value) if _may_hold_surrogate(body) else None
     if surrogate is not None:
         # RFC 8259 § 8.2: what software does with such a string is unpredictable; this mock refuses it
         # rather than store text that no reply, listing or journal entry could write as UTF-8 again.
         raise JSONRefused(f"the body holds a lone surrogate (\\u{ord(surrogate):04x}), which is no character")
     return value
+
+
+def _brackets(body: str | bytes) -> int:
+    """How many arrays and objects a body could open at most: every level of nesting is a bracket."""
+    if isinstance(body, str):
+        return body.count("[") + body.count("{")
+    return body.count(b"[") + body.count(b"{")  # in UTF-16 or UTF-32 too, an octet of each bracket
+
+
+def _may_hold_surrogate(body: str | bytes) -> bool:
+    """Whether a lone surrogate could be in the value: only an escape (`\\ud800`), octets that decode
+    to one (CESU-8's start with 0xED), or a body in UTF-16 or UTF-32 (whose ASCII has NUL octets) bring
+    one in."""
+    if isinstance(body, str):
+        return "\\u" in body or _SURROGATE.search(body) is not None
+    return b"\\u" in body or b"\xed" in body or b"\x00" in body
 
 
 def _lone_surrogate(value: Any) -> str | None:

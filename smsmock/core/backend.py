@@ -6,7 +6,6 @@ sees HTTP. Every state change goes through the store, every moment comes from th
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import sys
@@ -232,7 +231,7 @@ class Backend:
         outcome = message.outcome
         if message.status.final or message.send_at is not None or outcome is None or outcome.queued:
             return message
-        sent = copy.copy(message)  # its history a tuple, shared until the step adds to it
+        sent = message.copy()  # its history a tuple, shared until the step adds to it
         self._send_step(sent, now)  # the moment it was accepted: one object for both, as it is kept
         return sent
 

@@ -78,8 +78,12 @@ class LocalSettings:
             self._version += 1
 
 
+_SETTING_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""Made once: json.dumps given options makes an encoder per call, and a send changes a balance."""
+
+
 def encode(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return _SETTING_ENCODER.encode(value)
 
 
 def decode(text: str | None) -> Any:

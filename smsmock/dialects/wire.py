@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -138,14 +139,21 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (username, password) if colon else None
 
 
-def json_body(value: Any) -> bytes:
-    return jsontext.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_BODY_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False
+)
+"""The encoder of every JSON reply, made once (json.dumps given options makes one per call); NaN or
+Infinity is a bug, raised, never written, as `jsontext.dumps` does."""
+
+
+def json_body(value: Any) -> bytes:
+    return _BODY_ENCODER.encode(value).encode()
 
 
 _NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -37,7 +37,7 @@ from smsmock.server.accesslog import AccessLog, AccessRecord
 from smsmock.server.config import MockConfig
 from smsmock.server.control import CONTROL_PREFIX, Control
 from smsmock.server.faults import Fault, Faults
-from smsmock.server.limits import LIMIT_HEADER, BodyTooLarge, read_body
+from smsmock.server.limits import LIMIT_HEADER, BodyTooLarge, MockRequest, read_body
 from smsmock.server.metrics import RequestCounts
 from smsmock.server.webhooks import WebhookSender
 
@@ -178,7 +178,7 @@ class MockApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         started = time.perf_counter()
         _absolute_form(environ)
-        request = Request(environ)
+        request = MockRequest(environ)
         try:
             with collecting_message_ids() as message_ids:
                 handled = self._handle(request)
