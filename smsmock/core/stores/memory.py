@@ -20,7 +20,7 @@ from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, 
 from smsmock.core.vocabulary import Status
 
 SHARED_SENDERS_MOST = 10_000
-"""Distinct folded sender ids the listing shares among messages; any beyond keep their own."""
+"""Distinct sender ids (as sent, and folded) the listing shares among messages; any beyond keep their own."""
 
 
 class MemoryStore(LocalSettings):
@@ -44,7 +44,6 @@ class MemoryStore(LocalSettings):
     def clear(self) -> None:
         self.clear_settings()
         with self._lock:
-            self._messages: dict[str, Message] = {}
             # Positions go on from where they were, so a cursor given before a clear finds nothing new.
             self._first_position = self._next_position
             self._listing = _Listing(self._first_position)
@@ -63,11 +62,10 @@ class MemoryStore(LocalSettings):
         messages = list(messages)
         with self._lock:
             # Checked under the lock the adding holds: of two sends racing for one client id, one wins.
-            taken = [message.id for message in messages if message.id in self._messages]
+            taken = [message.id for message in messages if message.id in self._listing.positions]
             if taken:
                 raise DuplicateMessageId("the memory store", taken)
             for message in messages:
-                self._messages[message.id] = message
                 self._listing.add(self._next_position, message)
                 self._next_position += 1
                 if message.options.get("client_id"):
@@ -77,11 +75,12 @@ class MemoryStore(LocalSettings):
                     self._client_refs.setdefault(key, []).append(message.id)
 
     def message(self, message_id: str) -> Message | None:
-        return self._messages.get(message_id)
+        with self._lock:  # a prune shifts the listing's positions
+            return self._listing.message(message_id)
 
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
         with self._lock:
-            found = list(self._messages.values())
+            found = list(self._listing.messages)
         return found if predicate is None else [message for message in found if predicate(message)]
 
     def update_message(self, message: Message) -> None:
@@ -95,13 +94,16 @@ class MemoryStore(LocalSettings):
             return self._listing.page(query)
 
     def has_client_id(self, account: str, message_id: str) -> bool:
-        return (account, message_id) in self._client_ids or message_id in self._messages
+        return (account, message_id) in self._client_ids or message_id in self._listing.positions
 
     def by_client_ref(self, account: str, dialect: str, ref: str) -> list[Message]:
         """The account's messages of a dialect that carry this client reference, oldest first."""
         with self._lock:
-            ids = list(self._client_refs.get((account, dialect, ref), ()))
-        return [self._messages[message_id] for message_id in ids]
+            found = [
+                self._listing.message(message_id)
+                for message_id in self._client_refs.get((account, dialect, ref), ())
+            ]
+        return [message for message in found if message is not None]
 
     # due events
 
@@ -144,7 +146,7 @@ class MemoryStore(LocalSettings):
             kept: deque[str] = deque()
             while pending:
                 message_id = pending.popleft()
-                message = self._messages.get(message_id)
+                message = self._listing.message(message_id)
                 if message is None or message.deleted:
                     continue
                 if len(taken) < limit and accept(message):
@@ -195,7 +197,6 @@ class MemoryStore(LocalSettings):
             if dropped:
                 gone = listing.drop_oldest(dropped)
                 for message in gone:
-                    del self._messages[message.id]
                     self._client_ids.discard((message.account, message.id))
                     if message.client_ref is not None:
                         key = (message.account, message.dialect, message.client_ref)
@@ -225,7 +226,7 @@ class MemoryStore(LocalSettings):
     def stats(self) -> StoreStats:
         with self._lock:
             return StoreStats(
-                messages=len(self._messages),
+                messages=len(self._listing.messages),
                 inbound=len(self._inbound),
                 report_queues={queue: len(ids) for queue, ids in self._reports.items()},
                 inbound_queues={queue: len(items) for queue, items in self._inbound_queue.items()},
@@ -260,6 +261,7 @@ class _Listing:
         """Each message's folded sender and text, as the search looks in them."""
         self.shared_senders: dict[str, str] = {}
         self.positions: dict[str, int] = {}
+        """Each message's position by its id: the one dict of the store, which finds a message too."""
         self.by_dialect: dict[str, list[int]] = {}
         self.by_account: dict[str, list[int]] = {}
         self.by_destination: dict[str, list[int]] = {}
@@ -273,11 +275,11 @@ class _Listing:
         self.destinations.append(destination)
         self.statuses.append(message.status)
         sender, content = search_forms(message)
-        # Most messages come from a few sender ids: one folded string for each, not one per message.
-        shared = self.shared_senders.get(sender)
-        if shared is None and len(self.shared_senders) < SHARED_SENDERS_MOST:
-            shared = self.shared_senders[sender] = sender
-        self.senders.append(sender if shared is None else shared)
+        # Most messages come from a few sender ids: one string for each, as sent and folded, not two
+        # per message. The message is the store's own, so its sender may become the shared equal.
+        if message.sender is not None:
+            message.sender = self._shared_sender(message.sender)
+        self.senders.append(self._shared_sender(sender))
         self.contents.append(content)
         self.positions[message.id] = position
         self.by_dialect.setdefault(message.dialect, []).append(position)
@@ -286,6 +288,16 @@ class _Listing:
         for key in _status_keys(message.status):
             self.by_status.setdefault(key, []).append(position)
         self.counts[(message.dialect, message.account, message.status)] += 1
+
+    def _shared_sender(self, sender: str) -> str:
+        shared = self.shared_senders.get(sender)
+        if shared is None and len(self.shared_senders) < SHARED_SENDERS_MOST:
+            shared = self.shared_senders[sender] = sender
+        return sender if shared is None else shared
+
+    def message(self, message_id: str) -> Message | None:
+        position = self.positions.get(message_id)
+        return None if position is None else self.messages[position - self.first]
 
     def moved(self, message: Message) -> None:
         position = self.positions.get(message.id)
