@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
@@ -31,7 +32,7 @@ from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import InboundFilter, LogFilter, Submission
 from smsmock.core.lifecycle import TRANSITIONS, IllegalTransition, can_move, move
-from smsmock.core.messages import Message
+from smsmock.core.messages import Message, uuid4_text
 from smsmock.core.rules import OutcomeRules, RuleError
 from smsmock.core.shared import SharedSettings
 from smsmock.core.vocabulary import vocabulary
@@ -1027,3 +1028,8 @@ def test_a_message_of_more_than_255_parts_is_rejected() -> None:
     )[0]
     assert binary.status.name == "REJECTED_MESSAGE_TOO_LONG"
     assert backend.balance(account)[0] == balance
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_a_message_id_is_the_version_4_uuid_of_its_random_octets(octets: bytes) -> None:
+    assert uuid4_text(octets) == str(uuid.UUID(bytes=octets, version=4))

@@ -10,7 +10,6 @@ import logging
 import math
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,7 +22,7 @@ from smsmock.core import lifecycle, numbering
 from smsmock.core.accounts import Account, Accounts
 from smsmock.core.clock import Clock
 from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
-from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
+from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt, new_uuid
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
 from smsmock.core.shared import SharedSettings
@@ -236,7 +235,7 @@ class Backend:
         return sent
 
     def _refuse_duplicate(self, account: Account, message: Message) -> None:
-        message.id = str(uuid.uuid4())
+        message.id = new_uuid()
         message.options = {**message.options, "client_id": False}  # it may be shared: a copy
         if message.status.final:
             return  # refused already for another reason, and charged nothing
@@ -297,7 +296,7 @@ class Backend:
         send_at = submission.send_at if submission.send_at and submission.send_at > now else None
         network = numbering.lookup(submission.to)
         message = Message(
-            id=client_id or (new_id() if new_id is not None else str(uuid.uuid4())),
+            id=client_id or (new_id() if new_id is not None else new_uuid()),
             account=account.name,
             dialect=dialect,
             to=submission.to,
@@ -600,7 +599,7 @@ class Backend:
         except TooManyParts:
             parts = 255
         message = InboundMessage(
-            id=str(uuid.uuid4()),
+            id=new_uuid(),
             account=account.name,
             dialect=dialect,
             sender=sender,
@@ -660,7 +659,7 @@ class Backend:
             if answer.status.name == "REJECTED_DESTINATION":
                 acks.append(answer)
                 continue
-            message_id = str(uuid.uuid4())
+            message_id = new_uuid()
             acks.append(
                 NumberAnswer(
                     number, words.status("PENDING_ENROUTE"), words.error(NO_ERROR), message_id=message_id

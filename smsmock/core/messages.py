@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import operator
+import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from smsmock.core.vocabulary import Error, Status
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, in under half its time:
+    every message gets one as it is sent."""
+    return uuid4_text(os.urandom(16))
+
+
+def uuid4_text(octets: bytes) -> str:
+    """The text of the version 4 UUID made of 16 octets: `str(uuid.UUID(bytes=octets, version=4))`."""
+    digits = octets.hex()
+    variant = "89ab"[int(digits[16], 16) & 3]  # RFC 9562's variant: the two high bits 10
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
