@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 import xmlschema
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from werkzeug.test import Client
 
 from smsmock.contracts import catalog, errata, errors, examples, operations, validate
-from smsmock.contracts.validation import Severity
+from smsmock.contracts.validation import Severity, parse_xml
 from smsmock.resources import schemas_dir
 from smsmock.server.app import MockApp
 
@@ -234,3 +238,52 @@ def test_a_destination_the_provider_rejects_in_its_reply_is_a_warning_and_the_mo
     assert any(
         violation.severity is Severity.WARNING and "the provider" in violation.expected for violation in found
     )
+
+
+XML_NAMES = st.sampled_from(["sms", "xml_user", "push", "a", "b-c", "d.e"])
+XML_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6)
+XML_ELEMENTS = st.recursive(
+    st.builds(lambda name, text: f"<{name}>{escape(text)}</{name}>", XML_NAMES, XML_TEXT),
+    lambda inner: st.builds(
+        lambda name, attributes, children: (
+            f"<{name}"
+            + "".join(f" {key}={quoteattr(value)}" for key, value in attributes.items())
+            + ">"
+            + "".join(children)
+            + f"</{name}>"
+        ),
+        XML_NAMES,
+        st.dictionaries(XML_NAMES, XML_TEXT, max_size=3),
+        st.lists(inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+def _read_defused(text: str) -> bytes | str:
+    """The document as xmlschema's defusing parse reads it (a tree's octets), or "refused"."""
+    try:
+        return ElementTree.tostring(xmlschema.XMLResource(text, defuse="always", allow="none").root)
+    except (xmlschema.XMLResourceError, SyntaxError, PermissionError, UnicodeError):
+        return "refused"
+
+
+@given(
+    element=XML_ELEMENTS,
+    doctype=st.sampled_from(
+        ["", "<!DOCTYPE xml_request []>", '<!DOCTYPE a [<!ENTITY e "x">]>', "<!DOCTYPE a SYSTEM 'x.dtd'>"]
+    ),
+    declaration=st.booleans(),
+    entity=st.sampled_from(["", "&amp;", "&e;", "&#65;"]),
+)
+def test_xml_reads_as_the_defusing_parse_reads_it(
+    element: str, doctype: str, declaration: bool, entity: str
+) -> None:
+    """A plain document skips the defusing pass: what is read, or refused, is the same as with it."""
+    element = element.replace("</", entity + "</", 1)
+    text = ('<?xml version="1.0" encoding="UTF-8"?>' if declaration else "") + doctype + element
+    try:
+        read: bytes | str = ElementTree.tostring(parse_xml(text.encode()).root)
+    except ValueError:
+        read = "refused"
+    assert read == _read_defused(text)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
@@ -514,9 +513,11 @@ def parse_xml(body: str | bytes, max_octets: int | None = MAX_XML_OCTETS) -> xml
     if max_octets is not None and size > max_octets:
         raise ValueError(f"the XML body is {size} octets; at most {max_octets} are read")
     text = body if isinstance(body, str) else body.decode("utf-8", errors="strict")
-    _refuse_crowded_elements(text)
+    plain = _screened(text)
     try:
-        resource = xmlschema.XMLResource(text.strip(), defuse="always", allow="none")
+        # A plain document (well-formed, no document type declaration, so no entity of its own) is
+        # safe as it is: the defusing pass, a second parse in Python, is for the others.
+        resource = xmlschema.XMLResource(text.strip(), defuse="never" if plain else "always", allow="none")
     except (xmlschema.XMLResourceError, SyntaxError, PermissionError, UnicodeError) as error:
         raise ValueError(f"not well-formed or not allowed XML: {error}") from error
     if _depth(resource.root) > MAX_XML_DEPTH:
@@ -528,9 +529,10 @@ class _Screened(Exception):
     """Ends the screening pass early: the document type declaration is the safe parser's to refuse."""
 
 
-def _refuse_crowded_elements(text: str) -> None:
-    """Refuse an element with more than MAX_XML_ATTRIBUTES attributes before the safe parser reads it:
-    that parser builds each attribute in Python (a second per 20 000 of them), expat in C."""
+def _screened(text: str) -> bool:
+    """Whether the XML is plain: well-formed, with no document type declaration. An element with more
+    than MAX_XML_ATTRIBUTES attributes is refused here, before the safe parser reads it: that parser
+    builds each attribute in Python (a second per 20 000 of them), expat in C."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate()
@@ -545,8 +547,11 @@ def _refuse_crowded_elements(text: str) -> None:
     parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = doctype
     # What is malformed or not allowed, the safe parser says next.
-    with contextlib.suppress(_Screened, expat.ExpatError):
+    try:
         parser.Parse(text, True)
+    except (_Screened, expat.ExpatError):
+        return False
+    return True
 
 
 def _validate_xml(
@@ -559,14 +564,21 @@ def _validate_xml(
         resource = parse_xml(body, max_octets)
     except (ValueError, UnicodeDecodeError) as error:
         return [_violation(ROOT, "unparseable", "a well-formed XML document", str(error), section)]
-    import xmlschema
-
-    declared = {component.local_name for component in schema.iter_components(xmlschema.XsdElement)}
     violations = []
     for error in schema.iter_errors(resource):
-        violations.append(_from_xml_error(error, declared, section))
+        violations.append(_from_xml_error(error, _declared_elements(dialect, operation, direction), section))
     violations += _xml_format_violations(dialect, operation, direction, resource.root, section)
     return _one_reason_per_text(violations)
+
+
+@cache  # one entry per XML contract
+def _declared_elements(dialect: str, operation: str, direction: str) -> frozenset[str]:
+    """The names of the elements an XSD declares: walking its components cost more than checking a body."""
+    import xmlschema
+
+    schema = catalog.xml_schema(dialect, operation, direction)
+    assert schema is not None
+    return frozenset(component.local_name for component in schema.iter_components(xmlschema.XsdElement))
 
 
 _XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
