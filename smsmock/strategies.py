@@ -7,9 +7,10 @@ contracts, and provider outcomes. Each one is composable and shrinks towards sho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -21,31 +22,41 @@ PART_UNITS = {Encoding.GSM7: 153, Encoding.UCS2: 67}
 """What one message holds, and each part of a concatenated one, in septets or UTF-16 units."""
 
 
-def _alphabet(chars: set[str]) -> st.SearchStrategy[str]:
-    # Sorted so that shrinking moves towards the same simple characters every run.
-    return st.sampled_from(sorted(chars))
+_TABLES: dict[str, tuple[str, str]] = {}
+"""Each charset's characters, by its name: those of one septet, those of two (sorted, so that shrinking
+moves towards the same simple characters every run)."""
+UCS2_LOOK_ALIKES = "çΑΒΕΟАео`\t\x1b’“–"
+"""Characters outside the GSM tables that look like some inside them, or that a client may map."""
+
+
+def _tables(charset: Charset | None) -> tuple[str, str]:
+    """The characters of `charset` (the default tables by default) that cost one septet, and two."""
+    charset = charset or default_charset()
+    found = _TABLES.get(charset.name)
+    if found is None:
+        singles = "".join(sorted(char for char, septets in charset.encode.items() if len(septets) == 1))
+        doubles = "".join(sorted(char for char, septets in charset.encode.items() if len(septets) == 2))
+        found = _TABLES[charset.name] = (singles, doubles)
+    return found
 
 
 def gsm_basic_chars(charset: Charset | None = None) -> st.SearchStrategy[str]:
     """Characters that cost one septet in `charset` (default alphabet by default)."""
-    charset = charset or default_charset()
-    return _alphabet({char for char, septets in charset.encode.items() if len(septets) == 1})
+    return st.sampled_from(_tables(charset)[0])
 
 
 def gsm_extension_chars(charset: Charset | None = None) -> st.SearchStrategy[str]:
     """Characters that cost two septets (escape + code) in `charset`."""
-    charset = charset or default_charset()
-    return _alphabet({char for char, septets in charset.encode.items() if len(septets) == 2})
+    return st.sampled_from(_tables(charset)[1])
 
 
 def gsm_texts(
     charset: Charset | None = None, *, extension: bool = True, min_size: int = 0, max_size: int = 400
 ) -> st.SearchStrategy[str]:
     """Texts the charset represents; with `extension`, two-septet characters mixed in."""
-    chars = gsm_basic_chars(charset)
-    if extension:
-        chars = st.one_of(chars, gsm_extension_chars(charset))
-    return st.text(chars, min_size=min_size, max_size=max_size)
+    singles, doubles = _tables(charset)
+    # One alphabet, so that hypothesis draws the text whole rather than a character at a time.
+    return st.text(singles + doubles if extension else singles, min_size=min_size, max_size=max_size)
 
 
 def national_texts(
@@ -57,10 +68,11 @@ def national_texts(
     )
 
 
+@cache
 def non_gsm_chars() -> st.SearchStrategy[str]:
     """BMP characters outside the default GSM tables, look-alikes first (ç, Greek Α, Cyrillic А, `, TAB)."""
     gsm = "".join(default_charset().encode)
-    look_alikes = st.sampled_from(["ç", "Α", "Β", "Ε", "Ο", "А", "е", "о", "`", "\t", "\x1b", "’", "“", "–"])
+    look_alikes = st.sampled_from(list(UCS2_LOOK_ALIKES))
     # Excluded rather than filtered: a filter fails on the ASCII hypothesis favours, and a long text
     # of such draws was given up as invalid, so long Unicode texts were seldom tried.
     bmp = st.characters(
@@ -69,6 +81,7 @@ def non_gsm_chars() -> st.SearchStrategy[str]:
     return st.one_of(look_alikes, bmp)
 
 
+@cache
 def astral_chars() -> st.SearchStrategy[str]:
     """Characters outside the BMP (two UTF-16 units each), emoji first."""
     emoji = st.sampled_from(["😀", "👍", "🎉", "💩", "🇸", "𝄞"])
@@ -77,19 +90,30 @@ def astral_chars() -> st.SearchStrategy[str]:
     )
 
 
+@cache
+def _unicode_chars(*, astral: bool) -> st.SearchStrategy[str]:
+    """Any character a UCS-2 text may hold, as one alphabet: GSM's (both tables), the look-alikes, the
+    rest of the BMP, and with `astral` the characters past it. hypothesis draws a text of it whole, four
+    characters in five from ASCII and Latin-1 (where most of GSM's are), the fifth from anywhere."""
+    singles, doubles = _tables(None)
+    return st.characters(
+        min_codepoint=0x20,
+        max_codepoint=0x10FFFF if astral else 0xFFFF,
+        exclude_categories=("Cs", "Cn") if astral else ("Cs",),
+        include_characters=singles + doubles + UCS2_LOOK_ALIKES,
+    )
+
+
 def ucs2_texts(*, astral: bool = False, min_size: int = 1, max_size: int = 200) -> st.SearchStrategy[str]:
     """Texts that need UCS-2: GSM characters with at least one that forces UCS-2."""
     forcing = astral_chars() if astral else non_gsm_chars()
-    filler = st.one_of(gsm_basic_chars(), gsm_extension_chars(), non_gsm_chars())
-    if astral:
-        filler = st.one_of(filler, astral_chars())
+    filler = st.text(_unicode_chars(astral=astral), min_size=max(0, min_size - 1), max_size=max_size - 1)
 
     @st.composite
     def build(draw: st.DrawFn) -> str:
-        body = draw(st.lists(filler, min_size=max(0, min_size - 1), max_size=max_size - 1))
+        body = draw(filler)
         position = draw(st.integers(0, len(body)))
-        body.insert(position, draw(forcing))
-        return "".join(body)
+        return body[:position] + draw(forcing) + body[position:]
 
     return build()
 
@@ -116,22 +140,30 @@ def texts_of_length(
     mixed in; a UCS-2 text always holds at least one character GSM cannot carry.
     """
     encoding = Encoding(encoding)
-    if encoding is Encoding.GSM7:
-        narrow, double = gsm_basic_chars(), gsm_extension_chars()
-    elif encoding is Encoding.UCS2:
-        narrow, double = st.one_of(gsm_basic_chars(), non_gsm_chars()), astral_chars()
-    else:
+    if encoding not in (Encoding.GSM7, Encoding.UCS2):
         raise ValueError("texts are GSM7 or UCS2; binary payloads come from binary_payloads()")
+    return _texts_of_length(units, encoding, wide)
 
+
+@lru_cache(maxsize=4096)
+def _texts_of_length(units: int, encoding: Encoding, wide: bool) -> st.SearchStrategy[str]:
+    # Built once per length: the boundary strategies ask for one length after another, and hypothesis
+    # validates every new strategy object it is given.
+    if encoding is Encoding.GSM7:
+        narrow, double = _tables(None)[0], gsm_extension_chars()
+    else:
+        narrow, double = _unicode_chars(astral=False), astral_chars()
     forced = encoding is Encoding.UCS2 and units > 0
+    left = units - forced
+    doubles = st.lists(double, max_size=left // 2) if wide else st.just([])
 
     @st.composite
     def build(draw: st.DrawFn) -> str:
-        left = units - forced
-        doubles = draw(st.lists(double, max_size=left // 2)) if wide else []
-        size = left - 2 * len(doubles)
-        chars = draw(st.lists(narrow, min_size=size, max_size=size))
-        for char in doubles:
+        placed = draw(doubles)
+        size = left - 2 * len(placed)
+        # The one-unit characters in one draw: a character at a time cost hypothesis far more.
+        chars = list(draw(st.text(narrow, min_size=size, max_size=size)))
+        for char in placed:
             chars.insert(draw(st.integers(0, len(chars))), char)
         if forced:
             # One character GSM cannot carry makes the text UCS-2 whatever the others are.
@@ -172,15 +204,15 @@ def boundary_texts(encoding: Encoding | str = Encoding.GSM7, max_parts: int = 6)
     """
     encoding = Encoding(encoding)
     double = gsm_extension_chars() if encoding is Encoding.GSM7 else astral_chars()
+    # Half the time the text ends with the straddling character: only then does a count of one unit
+    # for it give a whole part fewer, whatever else the client gets right.
+    after_units = st.one_of(st.just(0), st.integers(1, PART_UNITS[encoding]))
 
     @st.composite
     def straddling(draw: st.DrawFn) -> str:
         k = draw(st.integers(2, max_parts))
         boundary = PART_UNITS[encoding] * (k - 1)
         before = draw(texts_of_length(boundary - 1, encoding, wide=False))
-        # Half the time the text ends with the straddling character: only then does a count of one
-        # unit for it give a whole part fewer, whatever else the client gets right.
-        after_units = st.one_of(st.just(0), st.integers(1, PART_UNITS[encoding]))
         after = draw(texts_of_length(draw(after_units), Encoding.GSM7, wide=False))
         return before + draw(double) + after
 
@@ -337,9 +369,7 @@ def contract_sender_ids(dialect: str) -> st.SearchStrategy[str]:
     chars = st.characters(
         categories=(), include_characters=SENDER_PLAIN_CHARS + SENDER_AWKWARD_CHARS + "\r\n"
     )
-    candidates = st.one_of(
-        [st.from_regex(pattern, fullmatch=True, alphabet=chars) for pattern in rule.patterns]
-    ).filter(rule.admits)
+    candidates = st.one_of([_pattern_texts(pattern, chars) for pattern in rule.patterns]).filter(rule.admits)
 
     @st.composite
     def spliced(draw: st.DrawFn) -> str:
@@ -356,6 +386,58 @@ def contract_sender_ids(dialect: str) -> st.SearchStrategy[str]:
         return sender
 
     return st.one_of(candidates, spliced())
+
+
+_PLAIN_BRANCH = re.compile(
+    r"""
+    (?P<plus>\\\+\?)?                                          # an optional +
+    \[(?P<chars>(?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9])+)\]   # a class of letters and digits
+    \{(?P<low>[0-9]+)(?:,(?P<high>[0-9]+))?\}                  # repeated
+    """,
+    re.VERBOSE,
+)
+"""One alternative of a plain sender pattern, such as `\\+?[0-9]{1,18}` or `[A-Za-z0-9]{3,11}`."""
+
+
+def _pattern_texts(pattern: str, alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Texts that match `pattern` whole, of characters from `alphabet` where the pattern lets them vary."""
+    plain = _plain_pattern(pattern)
+    return st.from_regex(pattern, fullmatch=True, alphabet=alphabet) if plain is None else plain
+
+
+def _plain_pattern(pattern: str) -> st.SearchStrategy[str] | None:
+    """The texts a plain pattern matches (`^[0-9]{3,14}$`, `^([A-Za-z0-9]{3,11}|[0-9]{3,14})$`: the
+    alternatives of _PLAIN_BRANCH, anchored), or None for any other pattern.
+
+    from_regex draws such a text a character at a time, at several times the cost of the rest of a
+    generated message; a text strategy draws it whole.
+    """
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        return None
+    body = pattern[1:-1]
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1].removeprefix("?:")
+    branches = []
+    for branch in body.split("|"):
+        found = _PLAIN_BRANCH.fullmatch(branch)
+        if found is None:
+            return None
+        low = int(found["low"])
+        high = low if found["high"] is None else int(found["high"])
+        chars = _class_chars(found["chars"])
+        if low > high or not chars:
+            return None
+        text = st.text(chars, min_size=low, max_size=high)
+        branches.append(st.tuples(st.sampled_from(["", "+"]), text).map("".join) if found["plus"] else text)
+    return st.one_of(branches)
+
+
+def _class_chars(spec: str) -> str:
+    """The characters of a character class's inside, such as `A-Za-z0-9`."""
+    chars = []
+    for start, end in re.findall(r"(.)(?:-(.))?", spec):
+        chars.extend(chr(code) for code in range(ord(start), ord(end or start) + 1))
+    return "".join(chars)
 
 
 def binary_payloads(max_parts: int = 3) -> st.SearchStrategy[bytes]:

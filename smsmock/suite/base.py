@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -35,6 +35,8 @@ from smsmock.core.rules import normalise_number
 from smsmock.encoding import Encoding
 from smsmock.plugin.handle import Credentials, SmsMock
 from smsmock.plugin.inprocess import InProcessTransport
+
+T = TypeVar("T")
 
 SUITE_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
@@ -198,7 +200,7 @@ class ClientContract:
         """Text, sender and every destination arrive intact; the request meets its contract;
         a count or cost the client gives agrees with the segmentation engine."""
         mock = contract_mock
-        outgoing = data.draw(self.outgoing(), label="outgoing")
+        outgoing = data.draw(self._strategy("outgoing", self.outgoing), label="outgoing")
         self._fresh(mock)
         sent = self._send(mock, outgoing, mock.credentials)
         received = mock.outbox()
@@ -226,7 +228,7 @@ class ClientContract:
         """Texts on part boundaries, where a character of two units across the boundary moves to the
         next part: a client that shows a count or a cost must agree with the provider's."""
         mock = contract_mock
-        text = data.draw(self.boundary_texts(), label="text")
+        text = data.draw(self._strategy("boundary texts", self.boundary_texts), label="text")
         outgoing = Outgoing("InfoSMS", ("41793026727",), text)
         self._fresh(mock)
         sent = self._send(mock, outgoing, mock.credentials)
@@ -239,8 +241,9 @@ class ClientContract:
     def test_every_documented_error_is_a_failure_and_retried_only_where_allowed(
         self, contract_mock: SmsMock, data: Any
     ) -> None:
-        error = data.draw(st.sampled_from(self.error_replies()), label="error reply")
-        outgoing = data.draw(self.outgoing(), label="outgoing")
+        errors = self._strategy("error replies", lambda: st.sampled_from(self.error_replies()))
+        error = data.draw(errors, label="error reply")
+        outgoing = data.draw(self._strategy("outgoing", self.outgoing), label="outgoing")
         self._check_error_reply(contract_mock, error, outgoing)
 
     def test_each_documented_error_in_turn(self, contract_mock: SmsMock) -> None:
@@ -288,6 +291,15 @@ class ClientContract:
         )
 
     # helpers
+
+    def _strategy(self, key: Hashable, build: Callable[[], st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
+        """The strategy `build` gives, built once per test rather than once per example: hypothesis
+        checks every strategy object it is given anew, at about the cost of drawing from it. (pytest
+        makes an instance of the class for each test, so a strategy is never kept past its test.)"""
+        strategies_built = self.__dict__.setdefault("_strategies_built", {})
+        if key not in strategies_built:
+            strategies_built[key] = build()
+        return strategies_built[key]
 
     def _patience(self, request: pytest.FixtureRequest) -> AbstractContextManager[None]:
         """In process, the transport holds the client to the bound a socket's clock holds it to."""

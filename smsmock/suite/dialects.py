@@ -46,7 +46,7 @@ class _MultiDestination(ClientContract):
         """One destination refused inside a 200 reply: it is not reported sent, and the others of the
         same reply are reported accepted."""
         mock = contract_mock
-        drawn = data.draw(self.outgoing(), label="outgoing")
+        drawn = data.draw(self._strategy("outgoing", self.outgoing), label="outgoing")
         others = [to for to in drawn.destinations if normalise_number(to) != REJECTED_NUMBER]
         others = others[: self.max_destinations - 1]
         at = data.draw(st.integers(0, len(others)), label="position of the rejected number")
@@ -133,13 +133,17 @@ class _NationalLanguages(ClientContract):
         charset = charset_for(
             language.code, single_shift=language.single_shift, locking_shift=language.locking_shift
         )
-        national = sorted(set(charset.encode) - set(default_charset().encode))
+        national = st.lists(
+            st.sampled_from(sorted(set(charset.encode) - set(default_charset().encode))),
+            min_size=1,
+            max_size=3,
+        )
 
         @st.composite
         def build(draw: st.DrawFn) -> str:
             length = draw(st.integers(0, NATIONAL_TEXT_UNITS))
             chars = list(draw(strategies.gsm_texts(charset, min_size=length, max_size=length)))
-            for char in draw(st.lists(st.sampled_from(national), min_size=1, max_size=3)):
+            for char in draw(national):
                 chars.insert(draw(st.integers(0, len(chars))), char)
             return "".join(chars)
 
@@ -156,8 +160,9 @@ class _NationalLanguages(ClientContract):
             "sends_language", "the national-language test needs `send` to pass outgoing.language on"
         )
         mock = contract_mock
-        language = data.draw(self.languages(), label="language")
-        text = data.draw(self.national_texts(language), label="text")
+        language = data.draw(self._strategy("languages", self.languages), label="language")
+        texts = self._strategy(("national texts", language), lambda: self.national_texts(language))
+        text = data.draw(texts, label="text")
         outgoing = Outgoing("InfoSMS", ("41793026727",), text, language=language)
         self._fresh(mock)
         sent = self._send(mock, outgoing, mock.credentials)
@@ -203,8 +208,9 @@ class _ReusedIds(ClientContract):
             "sends_client_message_id", "the reused-id test needs `send` to pass outgoing.client_message_id on"
         )
         mock = contract_mock
-        drawn = data.draw(self.outgoing(), label="outgoing")
-        client_id = data.draw(self.client_message_ids(), label="client message id")
+        drawn = data.draw(self._strategy("outgoing", self.outgoing), label="outgoing")
+        client_ids = self._strategy("client message ids", self.client_message_ids)
+        client_id = data.draw(client_ids, label="client message id")
         outgoing = Outgoing(drawn.sender, drawn.destinations[:1], drawn.text, client_message_id=client_id)
         (to,) = outgoing.destinations
         self._fresh(mock)
