@@ -368,6 +368,14 @@ REQUEST_ERROR_CASES = [
     ("invalid_structure", GOOD.replace(b"<sms ", b'<xml_user lgn="a" pwd="b"/><sms '), XML),
     ("invalid_structure", status_body("1").replace(b"push_id", b"sms_id"), XML),
     ("invalid_structure", _nested(40), XML),
+    # An xsi:type naming a type the contract lacks: xmlschema raised where it should report (a 500).
+    (
+        "invalid_structure",
+        GOOD.replace(
+            b"<sms ", b'<sms xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" '
+        ),
+        XML,
+    ),
 ]
 
 

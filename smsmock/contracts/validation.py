@@ -565,8 +565,18 @@ def _validate_xml(
     except (ValueError, UnicodeDecodeError) as error:
         return [_violation(ROOT, "unparseable", "a well-formed XML document", str(error), section)]
     violations = []
-    for error in schema.iter_errors(resource):
-        violations.append(_from_xml_error(error, _declared_elements(dialect, operation, direction), section))
+    from xmlschema.exceptions import XMLSchemaKeyError
+
+    try:
+        for error in schema.iter_errors(resource):
+            violations.append(
+                _from_xml_error(error, _declared_elements(dialect, operation, direction), section)
+            )
+    except XMLSchemaKeyError as error:
+        # An xsi:type naming a type the XSD does not have (xs:string with no xs prefix bound):
+        # xmlschema raises where it should report.
+        expected = "only the types the document defines"
+        violations.append(_violation(ROOT, "type", expected, _shown(str(error)), section))
     violations += _xml_format_violations(dialect, operation, direction, resource.root, section)
     return _one_reason_per_text(violations)
 
