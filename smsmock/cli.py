@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
+import importlib.util
 import json
 import os
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smsmock import openapi_command
-from smsmock.checks import commands as check_commands
 from smsmock.encoding import Encoding, NotRepresentable, Segmentation, TooManyParts, dialect_profiles, segment
 from smsmock.encoding.capacity import STANDARD
 from smsmock.encoding.segmentation import NATIONAL_POLICIES
-from smsmock.verify import commands as verify_commands
 
 
 def _segments_parser(commands: argparse._SubParsersAction) -> None:
@@ -251,24 +251,45 @@ def _size(value: str) -> int:
 
 
 def _host(value: str) -> str:
+    import ipaddress
     import socket
 
+    name: str | bytes = value
+    if value.isascii():
+        # An address as bytes: getaddrinfo encodes a text host with the IDNA codec, whose module costs
+        # a start 2 ms, to the same bytes (smsmock.server.serve.lookup_name does the same).
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(value)
+            name = value.encode("ascii")
     try:
-        socket.getaddrinfo(value, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        socket.getaddrinfo(name, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise argparse.ArgumentTypeError(f"{value!r} does not resolve to an address ({error})") from None
     return value
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    _defer_package_init("werkzeug")
+    if args.check_config is not None:
+        return _check_config(args.check_config)
+    # Start-up makes objects that live as long as the server and next to no garbage: the collector would
+    # walk them over and over for nothing. serve() turns it on again before the worker starts.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _serve(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _serve(args: argparse.Namespace) -> int:
     from smsmock.core.retention import SERVE_DEFAULT
     from smsmock.core.stores import StoreError
     from smsmock.server.accesslog import AccessLog
     from smsmock.server.config import ConfigError, load_config
     from smsmock.server.serve import BindError, serve
 
-    if args.check_config is not None:
-        return _check_config(args.check_config)
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -291,6 +312,36 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DeferredInit(types.ModuleType):
+    """A package whose submodules import as usual, while its own __init__ waits until a name only the
+    __init__ defines is asked for; then it runs in full and the package is an ordinary module again."""
+
+    def __getattr__(self, name: str) -> Any:
+        qualified = f"{self.__name__}.{name}"
+        if not name.startswith("__") and importlib.util.find_spec(qualified) is not None:
+            return importlib.import_module(qualified)
+        self.__class__ = types.ModuleType
+        self.__spec__.loader.exec_module(self)
+        return getattr(self, name)
+
+
+def _defer_package_init(name: str) -> None:
+    """Import the package `name` without running its __init__ until something needs it (_DeferredInit).
+
+    werkzeug's __init__ imports its development server and test client (http.server, urllib.request,
+    email), which `serve` never uses, for its `werkzeug.run_simple` and `werkzeug.Client` names; the
+    request and response wrappers it does use are submodules.
+    """
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+    package.__class__ = _DeferredInit
+    sys.modules[name] = package
+
+
 def _check_config(path: str) -> int:
     """`serve --check-config FILE`: every problem of the file, one a line on standard error, or FILE: OK."""
     from smsmock.server.config import ConfigError, load_config
@@ -304,15 +355,27 @@ def _check_config(path: str) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+_OWN_COMMANDS = {"segments": _segments_parser, "validate": _validate_parser, "serve": _serve_parser}
+"""The commands defined in this module, whose parsers need nothing else loaded."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `smsmock` command line. Given one of this module's own commands, only that command's parser:
+    what it parses is the same, and `serve` starts without loading what the other commands need."""
     parser = argparse.ArgumentParser(
         prog="smsmock", description="Contract tests and a stateful mock server for SMS provider HTTP APIs."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _segments_parser(commands)
-    _validate_parser(commands)
-    _serve_parser(commands)
-    # These load what their commands run only when those run: `serve` starts without them.
+    if command in _OWN_COMMANDS:
+        _OWN_COMMANDS[command](commands)
+        return parser
+    for add_parser in _OWN_COMMANDS.values():
+        add_parser(commands)
+    # These load what their commands run only when those run.
+    from smsmock import openapi_command
+    from smsmock.checks import commands as check_commands
+    from smsmock.verify import commands as verify_commands
+
     check_commands.register(commands)
     verify_commands.register(commands)
     openapi_command.register(commands)
@@ -322,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
-            args = build_parser().parse_args(argv)
+            arguments = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser(arguments[0] if arguments else None).parse_args(arguments)
             return args.handler(args)
         finally:
             sys.stdout.flush()  # here, where a reader that went away is caught, not at the interpreter's exit

@@ -1,4 +1,5 @@
-"""Where the shipped contract data lives: `schemas/` and `fixtures/`, in a wheel or a checkout."""
+"""Where the shipped contract data lives (`schemas/` and `fixtures/`, in a wheel or a checkout), and the
+cache of what starts make from it and from the user's files: parsed tables, compiled checks."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import hashlib
 import marshal
 import os
 import tempfile
+from collections.abc import Callable
 from functools import cache
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from types import CodeType
 from typing import IO, Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -60,12 +64,27 @@ def load_yaml(path: Path) -> Any:
     table has another hash, so it is parsed again. A cache that cannot be read or written is skipped.
     """
     raw = path.read_bytes()
-    cached = cache_dir() / f"{hashlib.blake2b(_CACHE_FORMAT + raw, digest_size=16).hexdigest()}.marshal"
+    return cached(_CACHE_FORMAT + raw, lambda: parse_yaml(raw))
+
+
+def cached(key: bytes, produce: Callable[[], Any]) -> Any:
+    """`produce()`, kept in the cache directory under a hash of `key`, which must name everything the
+    value depends on (what it is, and the bytes it is made from): the next call with the same key reads
+    it back with `marshal` instead. A value marshal cannot hold is returned uncached."""
+    path = cache_dir() / f"{hashlib.blake2b(key, digest_size=16).hexdigest()}.marshal"
     with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
-        return marshal.loads(cached.read_bytes())
-    data = parse_yaml(raw)
-    _store(cached, data)
-    return data
+        return marshal.loads(path.read_bytes())
+    value = produce()
+    _store(path, value)
+    return value
+
+
+def cached_code(key: bytes, source: Callable[[], str], filename: str) -> CodeType:
+    """Python source compiled once per `key` (and per bytecode format): generated code, such as a JSON
+    Schema compiled to Python, that a start would otherwise generate and compile again."""
+    return cached(
+        b"smsmock compiled code 1\n" + MAGIC_NUMBER + key, lambda: compile(source(), filename, "exec")
+    )
 
 
 def cache_dir() -> Path:

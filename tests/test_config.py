@@ -7,6 +7,7 @@ one a line, all at once.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -25,7 +26,14 @@ from smsmock.core.rules import RULE_FILE_KEYS
 from smsmock.core.vocabulary import vocabulary
 from smsmock.encoding.segmentation import NATIONAL_POLICIES
 from smsmock.resources import fixtures_dir, parse_yaml
-from smsmock.server.config import ConfigError, MockConfig, config_schema, config_validator, load_config
+from smsmock.server.config import (
+    ConfigError,
+    MockConfig,
+    config_schema,
+    config_validator,
+    conforms,
+    load_config,
+)
 from smsmock.server.limits import parse_size
 
 UNITS = ("", "B", "KiB", "MiB", "GiB", " MiB", "kib")
@@ -487,3 +495,124 @@ def test_serve_with_a_bad_config_names_every_problem_and_exits_2(
         f"smsmock: {path}: retain: '48x' is not a retention: 48h, 100000, 48h,100000, none, or"
         " {window: 48h, count: 100000}",
     ]
+
+
+# the compiled check: a valid configuration passes without jsonschema, never an invalid one
+
+
+ODD_VALUES = st.sampled_from(
+    [2.0, 1.5, -0.0, math.inf, -math.inf, math.nan, True, False, None, 0, -1, 10**20, "", "x", "memory\n",
+     "48h\n", " 48h ", "1MiB\n", "[(", [], {}, [None], {"": None}]
+)  # fmt: skip
+
+
+def _places(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path of every value in a configuration, containers included."""
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places(item, (*path, index))
+
+
+@st.composite
+def near_configurations(draw: st.DrawFn) -> Any:
+    """A drawn configuration with one value, anywhere in it, swapped for an odd one (or a key added)."""
+    data = as_json(draw(configurations())[0])
+    path = draw(st.sampled_from(list(_places(data))))
+    if not path:
+        return draw(ODD_VALUES) if draw(st.booleans()) else data
+    parent = data
+    for step in path[:-1]:
+        parent = parent[step]
+    if isinstance(parent, dict) and draw(st.booleans()):
+        parent[draw(st.sampled_from(["colour", "name", "to", "window", "start", "1"]))] = draw(ODD_VALUES)
+    else:
+        parent[path[-1]] = draw(ODD_VALUES)
+    return data
+
+
+@settings(max_examples=500)
+@given(st.one_of(configurations().map(lambda drawn: as_json(drawn[0])), near_configurations()))
+def test_what_the_compiled_check_passes_the_schema_s_validator_finds_no_problem_in(data: Any) -> None:
+    if conforms(data):
+        assert list(config_validator().iter_errors(data)) == [], data
+
+
+@settings(max_examples=200)
+@given(configurations())
+def test_every_configuration_the_schema_takes_passes_the_compiled_check(
+    drawn: tuple[dict[str, Any], dict[str, str]],
+) -> None:
+    data, flaws = drawn
+    assume(not flaws)
+    assert conforms(as_json(data)), "a valid configuration takes the fast path, without jsonschema"
+
+
+# a file read once: its parsed form comes from the cache next time
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SMSMOCK_CACHE_DIR", str(folder))
+    return folder
+
+
+def _same(first: MockConfig, second: MockConfig) -> bool:
+    plain = ("accounts", "clock_start", "clock_frozen", "journal_size", "store", "retain", "max_body", "ui")
+    decide = [config.rules.decide("447012345", "shortlink", "default").outcome for config in (first, second)]
+    return all(getattr(first, name) == getattr(second, name) for name in plain) and decide[0] == decide[1]
+
+
+def test_a_file_read_before_is_not_parsed_again(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load_config(EXAMPLE)
+
+    def not_again(*args: Any) -> None:
+        raise AssertionError("parsed again although the cache holds it")
+
+    monkeypatch.setattr("smsmock.server.config._parsed", not_again)
+    assert _same(load_config(EXAMPLE), first)
+    assert first.clock_start is not None, "the example's YAML date reads back from the cache"
+
+
+def test_an_edited_file_is_read_afresh(cache: Path, tmp_path: Path) -> None:
+    path = tmp_path / "smsmock.yaml"
+    path.write_text("journal_size: 5\nclock: {start: 2026-01-01T09:00:00Z}\n", encoding="utf-8")
+    assert (load_config(path).journal_size, load_config(path).journal_size) == (5, 5)
+    path.write_text("journal_size: 6\nclock: {start: 2026-01-01T09:00:00Z}\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.journal_size == 6
+    assert config.clock_start == datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+
+
+def test_an_invalid_file_gives_the_same_problems_on_every_read(cache: Path, tmp_path: Path) -> None:
+    path = tmp_path / "smsmock.yaml"
+    path.write_text(
+        "journal_size: 2.0\nstore: mem\nrules: {rules: [{to: '[(', status: X}]}\n", encoding="utf-8"
+    )
+    said = []
+    for _ in range(2):
+        with pytest.raises(ConfigError) as refused:
+            load_config(path)
+        said.append(str(refused.value))
+    assert said[0] == said[1]
+    assert said[0].splitlines()[:2] == [
+        f"{path}: journal_size: 2.0 is not a whole number of at least 1, or null",
+        f"{path}: store: 'mem' is not a store URL: memory, sqlite:PATH or redis://HOST:PORT/DB",
+    ]
+
+
+def test_a_file_that_is_not_utf_8_is_refused_in_one_line(
+    cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "smsmock.yaml"
+    path.write_bytes("accounts: [{name: café, username: u}]\n".encode("latin-1"))
+    code, out, err = check(capsys, path, monkeypatch)
+    assert (code, out) == (2, "")
+    problem = "'utf-8' codec can't decode byte 0xe9 in position 21: invalid continuation byte"
+    assert err.splitlines() == [f"{path}: not UTF-8 text: {problem}"]

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsmock.resources import cache_dir, data_root, load_yaml, parse_yaml
+from smsmock.resources import cache_dir, cached_code, data_root, load_yaml, parse_yaml
 
 SHIPPED = sorted(data_root().glob("fixtures/**/*.yaml")) + sorted(data_root().glob("schemas/*/*.yaml"))
 
@@ -82,6 +82,23 @@ def test_a_value_marshal_cannot_hold_is_read_uncached(cache: Path, tmp_path: Pat
     assert str(first["since"]) == "2026-11-22"
     assert load_yaml(table) == first
     assert cached_files(cache) == []
+
+
+def test_generated_code_is_compiled_once_per_key(cache: Path) -> None:
+    generated = []
+
+    def source() -> str:
+        generated.append("ANSWER")
+        return "ANSWER = 6 * 7\n"
+
+    for _ in range(2):
+        namespace: dict[str, Any] = {}
+        exec(cached_code(b"the answer", source, "<the answer>"), namespace)
+        assert namespace["ANSWER"] == 42
+    assert generated == ["ANSWER"], "the second start reads the compiled code back"
+    exec(cached_code(b"another key", source, "<the answer>"), {})
+    assert generated == ["ANSWER", "ANSWER"]
+    assert len(cached_files(cache)) == 2
 
 
 def test_the_cache_lives_where_the_environment_says(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

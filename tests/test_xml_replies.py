@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from smsmock.dialects.wire import xml_body
+from smsmock.dialects.wire import well_formed, xml_body
 from smsmock.server.app import MockApp
 
 AUTH = {"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="}
@@ -21,6 +21,11 @@ ANY_CHARACTER = st.characters(codec=None, exclude_categories=())  # controls and
 def as_read_back(text: str) -> str:
     """What a reader finds: every character, except those XML 1.0 cannot carry, as U+FFFD."""
     return NOT_IN_XML.sub("\ufffd", text)
+
+
+def test_every_character_xml_cannot_carry_and_no_other_is_replaced() -> None:
+    every_character = "".join(map(chr, range(0x110000)))
+    assert well_formed(every_character) == as_read_back(every_character).replace("\r", "&#13;")
 
 
 @given(st.text(ANY_CHARACTER))

@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -24,13 +23,11 @@ from smsmock.core.rules import SETTING as RULES_SETTING
 from smsmock.core.shared import decode
 from smsmock.core.vocabulary import vocabulary
 from smsmock.encoding import STANDARD, dialect_profiles, national_languages
-from smsmock.inbox.anatomy import message_anatomy, take_apart
-from smsmock.inbox.exchanges import exchange, exchanges_of, journal_page, journal_state, shown
-from smsmock.inbox.listing import MessageFilters, message_page
-from smsmock.inbox.rendering import moment, render
-from smsmock.inbox.timeline import upcoming
 
+# The pages' own modules are imported by the pages that use them: a mock whose inbox is never opened
+# starts without them (`smsmock serve` answers its first request sooner).
 if TYPE_CHECKING:
+    from smsmock.inbox.listing import MessageFilters
     from smsmock.server.app import MockApp
 
 UI_PREFIX = "/_smsmock/ui"
@@ -107,15 +104,22 @@ class Inbox:
     # the message list
 
     def _list(self, request: Request) -> Response:
+        from smsmock.inbox.listing import MessageFilters
+
         filters = MessageFilters.from_args(request.args)
         region = self._messages_region(filters, _cursor(request.args.get("cursor")))
         return self._page("list.html", title="Messages", section="messages", filters=filters, region=region)
 
     def _live_list(self, request: Request) -> Response:
+        from smsmock.inbox.listing import MessageFilters
+
         filters = MessageFilters.from_args(request.args)
         return self._live(request, self._messages_region(filters, _cursor(request.args.get("cursor"))))
 
     def _messages_region(self, filters: MessageFilters, cursor: int | None) -> Region:
+        from smsmock.inbox.listing import message_page
+        from smsmock.inbox.rendering import render
+
         page = message_page(self.app.backend, filters, cursor)
         html = render("_messages.html", ui=UI_PREFIX, page=page, filters=filters)
         query = filters.query_string(cursor=cursor)
@@ -124,6 +128,9 @@ class Inbox:
     # one message
 
     def _message(self, message_id: str) -> Response:
+        from smsmock.inbox.anatomy import message_anatomy
+        from smsmock.inbox.exchanges import exchanges_of
+
         self.app.backend.tick()
         message = self.app.backend.store.message(message_id)
         if message is None:
@@ -148,6 +155,9 @@ class Inbox:
         return self._live(request, self._message_region(message_id))
 
     def _message_region(self, message_id: str) -> Region:
+        from smsmock.inbox.rendering import render
+        from smsmock.inbox.timeline import upcoming
+
         message = self.app.backend.store.message(message_id)
         html = render(
             "_message_status.html",
@@ -170,6 +180,8 @@ class Inbox:
         )
 
     def _live_journal(self, request: Request) -> Response:
+        from smsmock.inbox.exchanges import journal_state
+
         wanted = _journal_filters(request)
         state = journal_state(self.app.journal, **wanted)
         if request.args.get("etag") == state:
@@ -178,6 +190,9 @@ class Inbox:
         return self._live(request, self._journal_region(wanted, state))
 
     def _journal_region(self, wanted: dict[str, Any], state: str | None = None) -> Region:
+        from smsmock.inbox.exchanges import journal_page, journal_state
+        from smsmock.inbox.rendering import render
+
         state = state or journal_state(self.app.journal, **wanted)
         page = journal_page(self.app.journal, **wanted)
 
@@ -191,6 +206,8 @@ class Inbox:
         return Region(Markup(html), state, f"{UI_PREFIX}/live/journal?{query()}")
 
     def _exchange(self, seq: str) -> Response:
+        from smsmock.inbox.exchanges import exchange, shown
+
         found = exchange(self.app.journal, int(seq)) if seq.isascii() and seq.isdigit() else None
         if found is None:
             problem = f"The journal keeps no exchange {seq} (it keeps the newest ones only)."
@@ -202,6 +219,8 @@ class Inbox:
     # segmentation
 
     def _segments(self, request: Request) -> Response:
+        from smsmock.inbox.anatomy import take_apart
+
         args = request.args
         wanted = {
             "text": args.get("text", ""),
@@ -255,6 +274,8 @@ class Inbox:
     # the frame every page shares
 
     def _page(self, template: str, status: int = 200, **context: Any) -> Response:
+        from smsmock.inbox.rendering import render
+
         html = render(template, **{**self._frame(), **context})
         response = Response(html, status=status, content_type="text/html; charset=utf-8")
         response.headers.update(_PAGE_HEADERS)
@@ -283,6 +304,8 @@ class Inbox:
         return sorted({name for dialect in self.app.dialects for name in operations(dialect)})
 
     def _clock(self) -> dict[str, str]:
+        from smsmock.inbox.rendering import moment
+
         clock = self.app.clock
         due = self.app.backend.store.next_due()
         if due is None:
@@ -345,6 +368,8 @@ def _static(request: Request, name: str) -> Response:
     """
     found = _STATIC_CACHE.get(name)
     if found is None:
+        from importlib.resources import files
+
         kind = next((media for suffix, media in _STATIC_TYPES.items() if name.endswith(suffix)), None)
         resource = files("smsmock.inbox").joinpath("static").joinpath(name)
         if kind is None or "/" in name or not resource.is_file():

@@ -3,10 +3,16 @@
 A configuration is YAML (safe loader), checked first against config.schema.json beside this module, then
 by the code that uses each value (rules that parse, addresses, dates): every problem is reported at once,
 one line each, named by its key's path (`accounts[0].balance: '12x' is not a decimal amount`).
+
+Reading a file is on the way to every `smsmock serve --config`, so what does not change between starts is
+kept in the cache of parsed tables (smsmock.resources): the file's parsed form, by its content, and the
+schema compiled to Python, which passes a valid configuration without loading jsonschema. jsonschema
+runs only for a configuration the compiled check refuses, to say what is wrong with it.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -22,11 +28,13 @@ from smsmock.core.accounts import DEFAULT_ACCOUNTS, Account, Accounts
 from smsmock.core.clock import parse_moment, within_range
 from smsmock.core.retention import Retention, retention_from
 from smsmock.core.rules import OutcomeRules, RuleError
-from smsmock.resources import parse_yaml
+from smsmock.resources import cached, cached_code, parse_yaml
 from smsmock.server.limits import DEFAULT_MAX_BODY, parse_size
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.json")
 """The configuration's JSON Schema (2020-12), shipped in the package."""
+_PARSED_FORMAT = b"smsmock configuration as JSON values 1\n"
+"""Part of the cache key of a parsed configuration: a change to how files are read must change it."""
 
 
 class ConfigError(ValueError):
@@ -87,22 +95,42 @@ def load_config(path: str | Path | None) -> MockConfig:
     """The configuration in a YAML file (the defaults for None); ConfigError naming the file otherwise."""
     if path is None:
         return MockConfig()
-    import yaml  # for its error type; only a configuration file needs it
-
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = parse_yaml(handle)
-    except (OSError, yaml.YAMLError) as error:
-        # YAML says where over several lines: one line here, as every other problem.
-        said = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-        raise ConfigError([said], path) from error
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError([_one_line(error)], path) from error
+    # A file read before is not parsed again: the next start finds its parsed form by its content.
+    data = cached(_PARSED_FORMAT + raw, lambda: _parsed(raw, path))
     if data is None:  # an empty file: every default
         data = {}
     try:
         return MockConfig.from_mapping(data, path.parent)
     except ConfigError as error:
         raise ConfigError(error.problems, path) from None
+
+
+def _parsed(raw: bytes, path: Path) -> Any:
+    """A configuration file's YAML, with its dates as the ISO 8601 text they stand for."""
+    import yaml  # for its error type; only a file not read before needs it
+
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"not UTF-8 text: {error}"], path) from None
+    # Read as open(path, encoding="utf-8") reads (universal newlines), and named as the file for
+    # YAML's messages, which say where a problem is.
+    named = io.BytesIO(raw)
+    named.name = str(path)
+    try:
+        return _as_json(parse_yaml(io.TextIOWrapper(named, encoding="utf-8")))
+    except yaml.YAMLError as error:
+        raise ConfigError([_one_line(error)], path) from error
+
+
+def _one_line(error: Exception) -> str:
+    # YAML says where over several lines: one line here, as every other problem.
+    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
 
 
 # the schema
@@ -142,8 +170,65 @@ def config_validator() -> Any:
     return strict(config_schema(), format_checker=FormatChecker(formats=("regex",)))
 
 
+_DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+
+
+@cache
+def compiled_check() -> Callable[[Any], Any]:
+    """The schema compiled to Python by fastjsonschema: raises ValueError for a configuration it refuses.
+
+    It reads the schema as draft 4, whose `integer` is smsmock's (an int, not 2.0); every keyword the
+    schema uses means the same in draft 4 and 2020-12, and a value is never filled in from a default.
+    The code is generated once per schema and fastjsonschema version, then read from the cache.
+    """
+    import decimal
+
+    import fastjsonschema
+
+    raw = SCHEMA_FILE.read_bytes()
+
+    def source() -> str:
+        schema = {**json.loads(raw), "$schema": _DRAFT_04}
+        schema.pop("$id", None)  # without it the entry point is named `validate`
+        return fastjsonschema.compile_to_code(schema, use_default=False)
+
+    key = f"configuration schema, fastjsonschema {fastjsonschema.VERSION}\n".encode() + raw
+    code = cached_code(key, source, str(SCHEMA_FILE))
+    # The generated code names Decimal (a `number` may be one) without importing it.
+    namespace: dict[str, Any] = {"Decimal": decimal.Decimal}
+    exec(code, namespace)
+    return namespace["validate"]
+
+
+def conforms(data: Any) -> bool:
+    """True when the compiled check takes `data`: the schema's validator would find no problem in it.
+
+    It may refuse more than the validator does (a `$` that matches before a final newline, say); what
+    it refuses goes to the validator, which decides and says why.
+    """
+    try:
+        if not _finite(data):  # draft 4's `number` takes infinity; smsmock's does not
+            return False
+        compiled_check()(data)
+    except Exception:  # its ValueError, or anything else (nesting too deep): the validator decides
+        return False
+    return True
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
+
+
 def schema_problems(data: Any) -> list[Problem]:
     """What `data` breaks of the configuration schema, one problem per line, in document order."""
+    if conforms(data):
+        return []
     problems: list[Problem] = []
     for error in sorted(config_validator().iter_errors(data), key=lambda error: [str(p) for p in error.path]):
         for line in _explained(error):

@@ -7,11 +7,10 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder
-
+# prometheus_client is imported at the first scrape: a server that is never scraped does not load it.
 if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
     from smsmock.server.app import MockApp
 
 
@@ -39,6 +38,8 @@ class _MockCollector:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         requests = CounterMetricFamily(
             "smsmock_requests", "Requests answered", labels=["dialect", "operation", "status"]
         )
@@ -75,6 +76,9 @@ class _MockCollector:
 
 def exposition(app: MockApp, accept: str = "") -> tuple[bytes, str]:
     """The mock's metrics and their media type, in the format the scraper's Accept asks for."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.exposition import choose_encoder
+
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_MockCollector(app))  # type: ignore[arg-type]
     encode, media_type = choose_encoder(accept)

@@ -9,6 +9,7 @@ worker starts with everything loaded.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import gc
@@ -40,6 +41,19 @@ class BindError(OSError):
     """The address cannot be listened on; the message says which and why, in one line."""
 
 
+def lookup_name(host: str) -> str | bytes:
+    """`host` as getaddrinfo is given it: an IP address as ASCII bytes, which it takes as they are.
+
+    A text host is encoded with the IDNA codec first, whose module costs a start 2 ms; for an address
+    that encoding is the identity, so the answer is the same.
+    """
+    if host.isascii():
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(host)
+            return host.encode("ascii")
+    return host
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket at host:port that is this server's alone.
 
@@ -47,7 +61,7 @@ def listen(host: str, port: int) -> socket.socket:
     a word and take half of its traffic. The socket is bound here, without it, and handed to granian.
     """
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(lookup_name(host), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise BindError(f"cannot listen on {host}:{port}: the host does not resolve ({error})") from None
     family, kind, protocol, _, address = infos[0]
@@ -70,7 +84,7 @@ def listen(host: str, port: int) -> socket.socket:
 def is_loopback(host: str) -> bool:
     """Whether every address `host` names is on this machine only."""
     try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(lookup_name(host), None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror:
         return False
     return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
@@ -129,6 +143,12 @@ class StateFreezer:
         gc.freeze()
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+"""What stops the server (Ctrl-C, a `kill`), and its worker with it."""
+STOP_AGAIN_AFTER = 1.0
+"""Seconds a stopping server waits for its worker before it asks it to stop again."""
+
+
 class _OwnSocketServer(MPServer):
     """granian's server on a socket bound beforehand, shared with its worker as on other platforms."""
 
@@ -141,6 +161,38 @@ class _OwnSocketServer(MPServer):
         self._sfd = self._listener.fileno()
         self._shd = SocketHolder(self._sfd, False, BACKLOG)
         self._sso = self._listener
+
+    def _spawn_workers(self, spawn_target: Any, target_loader: Any) -> None:
+        # The worker is forked with the stop signals held back, and takes them once it can act on them
+        # (_stop_when_asked): one sent in between would meet the handler it inherits from this process,
+        # which only flags this process's copy, and the worker would serve on while this one waits for
+        # it to stop. Here, one that comes meanwhile is taken once the worker is forked.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            super()._spawn_workers(spawn_target, target_loader)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def _stop_workers(self) -> None:
+        # granian's worker loses a stop signal that comes between setting its handlers and serving (a
+        # server stopped just after its banner waited for it forever): while it is still there, it is
+        # asked again, once it surely listens. One that stops at the first asking is not asked twice.
+        for worker in self.wrks:
+            worker.terminate()
+            worker.join(STOP_AGAIN_AFTER)
+            while worker.inner.is_alive():
+                worker.terminate()
+                worker.join(STOP_AGAIN_AFTER)
+        super()._stop_workers()
+
+    def _write_pidfile(self) -> None:
+        # granian makes its workers' memory collector here, which reads every process of the machine
+        # (6 ms at start-up, more on a busy machine), for a memory limit (workers_max_rss) this server
+        # never sets: only the PID file part is kept, and that is a no-op without a PID file.
+        if self.workers_rss is not None:
+            super()._write_pidfile()
+            return
+        super(MPServer, self)._write_pidfile()
 
 
 PR_SET_PDEATHSIG = 1
@@ -157,6 +209,15 @@ def _end_with_parent() -> None:
         return  # not Linux: the worker ends when the server stops it, as granian arranges
     if os.getppid() == 1:  # the server ended before the worker could ask
         os._exit(1)
+
+
+def _stop_when_asked() -> None:
+    """In the worker, before it serves, until granian sets its own handlers (after the loader): the
+    server's SIGTERM ends it at once, and a Ctrl-C, which reaches the server too, is left to the server,
+    which answers it with that SIGTERM. A signal held back since the fork is taken now."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def serve(
@@ -179,6 +240,7 @@ def serve(
     def load() -> MockApp:
         # Runs in the worker, after the fork: threads must start here, not in the parent.
         _end_with_parent()
+        _stop_when_asked()
         app.start_background()
         # The tables and schemas loaded so far live as long as the server: frozen, the collector stops
         # walking them. A request makes a few hundred objects, most freed at once by reference
@@ -188,6 +250,10 @@ def serve(
         app.after_request = StateFreezer()
         return app
 
+    # What start-up made lives as long as the server: frozen, no collection walks it, in this process
+    # or in the worker. The collector runs from here on (the command line turns it off to start).
+    gc.freeze()
+    gc.enable()
     server = _OwnSocketServer(
         listener,
         target="smsmock",

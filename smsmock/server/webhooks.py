@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import queue
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from smsmock.core.backend import Backend, Callback
@@ -15,8 +13,17 @@ from smsmock.core.backend import Backend, Callback
 TIMEOUT = 5.0
 REPLY_KEPT = 2048
 """Bytes of a client's reply kept with its attempt: enough to see what the callback server said."""
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-"""No proxies: a notifyUrl is the client's own address, usually on loopback."""
+
+
+@cache
+def _opener() -> Any:
+    """No proxies: a notifyUrl is the client's own address, usually on loopback."""
+    # Made at the first callback: urllib.request (with http.client and email) costs a start that sends
+    # none about 10 ms.
+    import urllib.request
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 Renderer = Callable[[Callback], tuple[str, bytes]]
 
@@ -60,13 +67,17 @@ class WebhookSender:
                     self._idle.notify_all()
 
     def _deliver(self, callback: Callback) -> None:
+        import http.client
+        import urllib.error
+        import urllib.request
+
         status, error, reply = None, None, None
         try:
             _, body = self._render(callback)
             request = urllib.request.Request(
                 callback.url, data=body, method="POST", headers={"Content-Type": callback.content_type}
             )
-            with _OPENER.open(request, timeout=TIMEOUT) as response:
+            with _opener().open(request, timeout=TIMEOUT) as response:
                 status, reply = response.status, _kept(response)
         except urllib.error.HTTPError as failure:
             status, reply = failure.code, _kept(failure)
