@@ -154,3 +154,104 @@ def test_a_delivered_message_names_its_statuses() -> None:
         "DELIVERED_TO_HANDSET",
     ]
     assert None not in record.values()
+
+
+def _sent(text: str, to: str, sender: str, client_id: str | None, notify: bool) -> tuple[Backend, Message]:
+    backend = Backend(clock=Clock(frozen=True))
+    submission = Submission(
+        to=to,
+        sender=sender,
+        text=text,
+        message_id=client_id,
+        notify_url="http://127.0.0.1:9/dlr" if notify else None,
+        options={"flash": notify, "language": {"languageCode": "TR"}},
+    )
+    (message,) = backend.submit(backend.accounts.get("default"), "shortlink", [submission])
+    return backend, backend.store.message(message.id)
+
+
+_MESSAGES = {
+    "text": st.one_of(strategies.gsm_texts(), strategies.ucs2_texts(astral=True), st.text(max_size=30)),
+    "to": strategies.phone_numbers(),
+    "sender": strategies.sender_ids(),
+    "client_id": st.one_of(st.none(), st.text(min_size=1, max_size=20)),
+    "notify": st.booleans(),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(**_MESSAGES, ascii=st.booleans())
+def test_a_records_text_is_the_json_of_its_record(
+    text: str, to: str, sender: str, client_id: str | None, notify: bool, ascii: bool
+) -> None:
+    """What a store writes is the record `encode_message` makes, as JSON, and reads back as the message."""
+    backend, message = _sent(text, to, sender, client_id, notify)
+    for _ in range(2):
+        written = records.message_text(message, ascii=ascii)
+        assert json.loads(written) == _through_json(records.encode_message(message))
+        assert records.load_message(written) == message
+        if ascii:
+            assert written.isascii()
+        backend.clock.advance(600)  # then once more as the lifecycle leaves it: delivered
+        backend.tick()
+        message = backend.store.message(message.id)
+
+
+def test_a_lone_surrogate_is_written_escaped_and_read_back() -> None:
+    """A malformed request can carry a lone surrogate, which UTF-8 cannot hold: the text escapes it."""
+    _, message = _sent("half \ud83d of an emoji", "41793026727", "InfoSMS", None, False)
+    written = records.message_text(message)
+    assert written.isascii() and "\\ud83d" in written
+    assert records.load_message(written) == message
+
+
+@settings(max_examples=40, deadline=None)
+@given(**_MESSAGES, ascii=st.booleans())
+def test_written_messages_write_each_step_as_a_whole_record_would(
+    text: str, to: str, sender: str, client_id: str | None, notify: bool, ascii: bool
+) -> None:
+    """A step's record reuses the text of the fields it never changes: it is the record all the same,
+    and reading back what was written hands out the message written, as a copy of its own."""
+    backend, message = _sent(text, to, sender, client_id, notify)
+    written = records.WrittenMessages(ascii=ascii)
+    first = written.dump(message)
+    step = written.read(message.id, first)
+    assert step == message and step is not message
+    backend.clock.advance(600)
+    backend.tick()
+    delivered = backend.store.message(message.id)
+    step.status, step.error, step.done_at = delivered.status, delivered.error, delivered.done_at
+    step.sent_at, step.history = delivered.sent_at, delivered.history
+    second = written.dump(step)  # the head of `first`, and the step's own status, times and history
+    assert json.loads(second) == json.loads(records.message_text(delivered, ascii=ascii))
+    assert written.read(message.id, second) == delivered
+    step.status = message.status  # changed after it was written: what was written is read back
+    assert written.read(message.id, second) == delivered
+
+
+def test_written_messages_parse_a_text_they_did_not_write() -> None:
+    _, message = _sent("hi", "41793026727", "InfoSMS", None, False)
+    written = records.WrittenMessages()
+    written.dump(message)
+    other = dataclasses.replace(message, deleted=True)  # another process deleted it meanwhile
+    assert written.read(message.id, records.message_text(other)) == other
+    assert written.read("unknown", records.message_text(message)) == message
+
+
+def test_written_messages_keep_the_latest_few() -> None:
+    _, message = _sent("hi", "41793026727", "InfoSMS", None, False)
+    written = records.WrittenMessages(size=2)
+    texts = {}
+    for number in range(3):
+        copy = dataclasses.replace(message, id=f"message-{number}")
+        texts[copy.id] = written.dump(copy)
+    assert list(written._kept) == ["message-1", "message-2"]
+    assert written.read("message-0", texts["message-0"]).id == "message-0"  # parsed: forgotten
+
+
+def test_messages_read_back_share_their_outcome() -> None:
+    """Outcomes come from the few rules: every message read back with one holds the same object."""
+    _, message = _sent("hi", "41793026727", "InfoSMS", None, False)
+    first = records.load_message(records.message_text(message))
+    second = records.load_message(records.message_text(dataclasses.replace(message, id="another")))
+    assert first.outcome == message.outcome and first.outcome is second.outcome

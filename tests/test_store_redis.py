@@ -3,7 +3,9 @@ exactly as the memory store does under any sequence of operations."""
 
 from __future__ import annotations
 
+import gc
 import itertools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -25,6 +27,7 @@ from smsmock.core.lifecycle import move
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import every
 from smsmock.core.stores import MessageQuery, StoreError, open_store
+from smsmock.core.stores import redis as redis_store
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.stores.redis import SEARCH_BLOCK, DuplicateMessageId, RedisStore
 from smsmock.core.vocabulary import vocabulary
@@ -98,6 +101,38 @@ def an_inbound(number: int, account: str = "default", dialect: str = "shortlink"
         START + timedelta(seconds=number),
         1,
     )
+
+
+def round_trips(store: RedisStore, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The round trips made from here on, on any connection: each one's command names."""
+    trips: list[list[str]] = []
+    kind = type(store._line())
+    real = kind.send_packed_command
+
+    def counted(connection: Any, packed: Any, check_health: bool = True) -> Any:
+        trips.append(_command_names(b"".join(packed if isinstance(packed, list) else [packed])))
+        return real(connection, packed, check_health)
+
+    monkeypatch.setattr(kind, "send_packed_command", counted)
+    return trips
+
+
+def _command_names(sent: bytes) -> list[str]:
+    """The names of the commands in what was sent (RESP arrays of bulk strings, the name first); a
+    script's with its SHA1 after a colon."""
+    names, at = [], 0
+    while at < len(sent):
+        end = sent.index(b"\r\n", at)
+        count, at = int(sent[at + 1 : end]), end + 2
+        words = []
+        for _ in range(count):
+            end = sent.index(b"\r\n", at)
+            size = int(sent[at + 1 : end])
+            words.append(sent[end + 2 : end + 2 + size])
+            at = end + 2 + size + 2
+        name = words[0].decode()
+        names.append(f"{name}:{words[1].decode()}" if name == "EVALSHA" else name)
+    return names
 
 
 def backend_on(store: RedisStore) -> Backend:
@@ -685,16 +720,9 @@ def test_a_search_reads_across_blocks_and_past_pruned_messages_in_one_round_trip
     block = f"sx:t:{(2 * SEARCH_BLOCK - 30) // SEARCH_BLOCK}"
     assert not store.client.exists(store.prefix + block)
     assert not store.client.sismember(store.prefix + "keys", block)
-    calls: list[str] = []
-    real = store.client.execute_command
-
-    def counted(*args: Any, **options: Any) -> Any:
-        calls.append(args[0])
-        return real(*args, **options)
-
-    monkeypatch.setattr(store.client, "execute_command", counted)
+    trips = round_trips(store, monkeypatch)
     assert store.query(MessageQuery(text="ß", limit=5)).total == 19
-    assert calls == ["EVALSHA"]
+    assert [[name.partition(":")[0] for name in trip] for trip in trips] == [["EVALSHA"]]
 
 
 def test_a_process_that_read_a_message_before_another_moved_it_on_does_not_move_it_back(
@@ -716,3 +744,140 @@ def test_a_process_that_read_a_message_before_another_moved_it_on_does_not_move_
     assert found is not None and found.status.name == "DELIVERED_TO_HANDSET"
     assert first.query(MessageQuery(status="DELIVERED")).total == 1
     assert first.query(MessageQuery(status="PENDING")).total == 0
+
+
+# what a send costs: its round trips
+
+
+SEND = b'{"from": "InfoSMS", "to": "41793026727", "text": "Hello"}'
+
+
+def _scripts(store: RedisStore, trips: list[list[str]]) -> list[list[str]]:
+    """The round trips as the scripts they ran (EVALSHA named by its script)."""
+    names = {f"EVALSHA:{script.sha}": name for name, script in store._scripts.items()}
+    return [[names.get(name, name) for name in trip] for trip in trips]
+
+
+def test_a_send_is_three_round_trips_and_one_more_when_steps_are_due(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look (settings version and soonest due moment), the charge, then every write with the
+    journal's entry; the steps that fell due meanwhile cost a pop, their writes going with the charge."""
+    from transports import over_wsgi
+    from werkzeug.test import Client
+
+    from smsmock.server.app import MockApp
+    from smsmock.server.config import MockConfig
+
+    app = MockApp(MockConfig.from_mapping({"store": url}))
+    app.clock.freeze()
+    client = Client(app)
+    store = app.backend.store
+    assert isinstance(store, RedisStore)
+
+    def send() -> list[list[str]]:
+        trips = round_trips(store, monkeypatch)
+        names = store._scripts
+        answer = over_wsgi(
+            client,
+            "POST",
+            "/restapi/sms/1/text/single",
+            body=SEND,
+            headers={"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},
+            content_type="application/json",
+        )
+        assert answer.status == 200 and names is store._scripts
+        monkeypatch.undo()
+        return _scripts(store, trips)
+
+    try:
+        send()
+        assert send() == [["look"], ["swap_setting"], ["add_messages", "schedule", "add_entry"]]
+        app.clock.advance(10)  # both messages are delivered as the next send begins
+        assert send() == [
+            ["look"],
+            ["pop_due"],
+            [*["update_message", "push_report"] * 2, "finish_events", "swap_setting"],
+            ["add_messages", "schedule", "add_entry"],
+        ]
+        assert store.stats().report_queues == {("default", "shortlink"): 2}
+    finally:
+        store.close()
+
+
+def test_a_client_id_is_checked_as_it_is_stored(handles: Callable[[], RedisStore]) -> None:
+    """Inside a block, messages whose ids the mock drew go with the block's writes; a client's own id
+    is stored at once, so a taken one is refused there, whole."""
+    store = handles()
+    drawn = a_message(1, id="4f1c2a8e-59b1-4c43-9f8e-0d6a1b2c3d4e", options={"client_id": False})
+    clients = a_message(2, id="my-own-id", options={"client_id": True})
+    with store.atomic():
+        store.add_messages([drawn])
+        assert store._unit.deferred, "waiting for the block's end"
+        store.add_messages([clients])
+        with pytest.raises(DuplicateMessageId, match="my-own-id"):
+            store.add_messages([a_message(3, id="my-own-id", options={"client_id": True})])
+    assert [message.id for message in store.messages()] == [drawn.id, clients.id]
+
+
+def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
+    handles: Callable[[], RedisStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "LOOK_FRESH", 3600.0)  # however slow the machine
+    store, other = handles(), handles()
+    store.schedule(5.0, "finish", "message-1")
+    store.settings_version()
+    other.schedule(1.0, "finish", "message-2")  # another process, after the look
+    trips = round_trips(store, monkeypatch)
+    assert store.next_due() == 5.0 and trips == [], "as it was when the request looked, at no cost"
+    assert store.next_due() == 1.0 and len(trips) == 1, "the look is used once"
+    store.settings_version()
+    store.schedule(0.5, "finish", "message-3")
+    assert store.next_due() == 0.5
+    store.settings_version()
+    looked = len(trips)
+    with store.atomic():  # a request's block begins between its look and its tick
+        assert store.next_due() == 0.5 and len(trips) == looked
+    monkeypatch.setattr(redis_store, "LOOK_FRESH", 0.0)  # a delay fault held the request back past it
+    store.settings_version()
+    other.schedule(0.25, "finish", "message-4")
+    assert store.next_due() == 0.25
+
+
+def test_a_threads_connection_goes_back_to_the_pool_when_the_thread_ends(
+    handles: Callable[[], RedisStore],
+) -> None:
+    store = handles()
+    pool = store.client.connection_pool
+    worker = threading.Thread(target=store.next_due)
+    worker.start()
+    worker.join(5)
+    gc.collect()
+    assert not pool._in_use_connections, "given back"
+    assert store.next_due() is None
+
+
+def test_a_forked_process_talks_to_redis_on_connections_of_its_own(url: str) -> None:
+    """`smsmock serve` forks its worker after opening the store: the parent's connection is not used."""
+    store = RedisStore.open(url)
+    try:
+        store.schedule(1.0, "finish", "before")
+        parents = store._line()
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                store.schedule(2.0, "finish", "in-the-child")
+                answer = b"own" if store._line() is not parents and store.next_due() == 1.0 else b"shared"
+            except BaseException as problem:  # any failure is the child's answer
+                answer = repr(problem).encode()
+            os.write(writer, answer)
+            os._exit(0)
+        os.close(writer)
+        with os.fdopen(reader, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(child, 0)
+        assert answer == b"own"
+        assert store.pop_due(5.0)[1].subject == "in-the-child", "the parent's connection still works too"
+    finally:
+        store.close()

@@ -354,6 +354,7 @@ def test_positions_grow_on_after_a_reset(store: SqliteStore) -> None:
 def _write_at_version(path: Path, version: int) -> None:
     """A store file as an smsmock of schema `version` left it (version 0: a new, empty database)."""
     db = sqlite3.connect(path, isolation_level=None)
+    db.create_function("casefold", 1, str.casefold)  # what version 3 fills its new columns with
     db.execute("VACUUM")  # writes the header of an empty database
     for number, ddl in schema_versions().items():
         if number <= version:
@@ -789,7 +790,7 @@ def test_the_checkpoint_thread_copies_the_wal_into_the_file(
     store = SqliteStore.open(path)
     store.add_messages([make_message(n, "default", "shortlink", "41793026727", None) for n in range(300)])
     before = path.stat().st_size
-    sqlite_module._checkpoint_until(path, _OneRound())  # type: ignore[arg-type]
+    sqlite_module._checkpoint_until(path, _OneRound(), threading.Lock())  # type: ignore[arg-type]
     assert path.stat().st_size > before, "the pages the WAL held are in the database file now"
     with sqlite3.connect(path) as db:
         busy, in_wal, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -825,3 +826,166 @@ def test_a_lone_surrogate_in_a_message_is_stored_and_read_back(tmp_path: Path, f
         assert store.query(MessageQuery()).items == [message]
     finally:
         store.close()
+
+
+# what a send costs: the counts without triggers, version 4's indexes, the look ahead, the write lock
+
+
+def test_a_version_3_file_keeps_its_counts_journal_and_events_once_migrated(tmp_path: Path) -> None:
+    """Version 4 drops indexes and the count triggers: what a version 3 file holds reads the same, and
+    the counts go on following what is stored."""
+    path = tmp_path / "smsmock.db"
+    _write_at_version(path, 3)
+    db = sqlite3.connect(path, isolation_level=None)
+    for number in range(4):
+        message = make_message(number, ACCOUNTS[number % 2], "shortlink", NUMBERS[number], None)
+        row = (message.id, message.account, message.dialect, message.to, message.status.name)
+        row += (
+            message.status.group_name,
+            message.submitted_at.timestamp(),
+            json.dumps(encode_message(message)),
+        )
+        db.execute(
+            "INSERT INTO messages (id, account, dialect, destination, status_name, status_group,"
+            " submitted_at, record, sender_folded, content_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+            row,
+        )
+        db.execute(
+            "INSERT INTO events (due, kind, subject) VALUES (?, 'finish', ?)", (float(number), message.id)
+        )
+        entry = (float(number), f"entry-{number}")
+        db.execute(
+            "INSERT INTO journal (at, dialect, operation, record) VALUES (?, 'shortlink', 'x', ?)", entry
+        )
+    db.close()
+    store = SqliteStore.open(path)
+    try:
+        assert store.query(MessageQuery(status="ACCEPTED")).total == 4  # counted by the triggers then
+        assert store.query(MessageQuery(account="other", status="MESSAGE_ACCEPTED")).total == 2
+        with store.atomic():
+            (event, *_) = store.pop_due(0.5)
+            assert event.message is not None and event.message.id == "message-0"
+            event.message.status = WORDS.status("DELIVERED_TO_HANDSET")
+            store.update_message(event.message)
+        assert store.query(MessageQuery(status="DELIVERED")).total == 1
+        assert store.query(MessageQuery(status="accepted")).total == 3
+        assert [found.id for found in store.query(MessageQuery(status="delivered")).items] == ["message-0"]
+        assert store.prune_entries(2.0) == 2
+        kept = store.entry_page(None, None, None, None).items
+        assert [record for _, record in kept] == ["entry-3", "entry-2"]
+        assert store.prune(keep_newest=1) == 3
+        assert store.next_due() == 3.0, "the events of the messages pruned went with them"
+        assert store.stats().messages == 1
+    finally:
+        store.close()
+    db = sqlite3.connect(path)
+    names = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type != 'table'")}
+    db.close()
+    assert not {"messages_by_group", "events_by_subject", "journal_by_moment", "messages_counted_in"} & names
+    assert "messages_counted_out" in names  # a prune still counts what it drops
+
+
+def test_the_counts_follow_what_every_handle_on_the_file_changes(tmp_path: Path) -> None:
+    """Two processes' handles: one stores, the other moves statuses (in a step's block and alone): every
+    listing's total is what the memory store counts."""
+    first, second = SqliteStore.open(tmp_path / "smsmock.db"), SqliteStore.open(tmp_path / "smsmock.db")
+    memory = MemoryStore()
+    try:
+        messages = [
+            make_message(number, "default", DIALECTS[number % 2], NUMBERS[0], None) for number in range(6)
+        ]
+        for store in (first, memory):
+            store.add_messages(copy.deepcopy(messages))
+        for number, status in enumerate(("PENDING_ENROUTE", "DELIVERED_TO_HANDSET", "PENDING_ENROUTE")):
+            for store, in_block in ((second, number % 2 == 0), (memory, False)):
+                found = store.message(f"message-{number}")
+                assert found is not None
+                found.status = WORDS.status(status)
+                if in_block:
+                    with store.atomic():
+                        store.update_message(copy.copy(found))
+                        store.update_message(found)  # twice in one block: counted once
+                else:
+                    store.update_message(found)
+        for status in (None, "PENDING", "pending_enroute", "DELIVERED", "ACCEPTED", "MESSAGE_ACCEPTED"):
+            for dialect in (None, "qikli"):
+                query = MessageQuery(dialect=dialect, status=status, limit=2)
+                assert walk(first, query) == walk(memory, query), query
+                assert first.query(query).total == memory.query(query).total
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`settings_version` reads the soonest due moment too, for a `next_due` right after it: a request's
+    first two looks at the store in one statement. Any call between makes `next_due` read again, and
+    so does the time a delay fault holds a request."""
+    monkeypatch.setattr(smsmock.core.stores.sqlite, "LOOK_FRESH", 3600.0)  # however slow the machine
+    store.schedule(5.0, "finish", "message-1")
+    store.settings_version()
+    other = SqliteStore.open(store.path)
+    try:
+        other.schedule(1.0, "finish", "message-2")  # another process, after the look
+        assert store.next_due() == 5.0  # as it was when the request looked
+        assert store.next_due() == 1.0  # the look is used once
+        store.settings_version()
+        store.schedule(0.5, "finish", "message-3")
+        assert store.next_due() == 0.5
+        store.settings_version()
+        with store.atomic():  # a request's block begins between its look and its tick
+            assert store.next_due() == 0.5
+        monkeypatch.setattr(smsmock.core.stores.sqlite, "LOOK_FRESH", 0.0)  # held back past it
+        store.settings_version()
+        other.schedule(0.25, "finish", "message-4")
+        assert store.next_due() == 0.25
+    finally:
+        other.close()
+
+
+def test_threads_wait_for_one_anothers_writes_and_give_up_past_the_timeout(tmp_path: Path) -> None:
+    """A thread's write waits while another thread of the process writes (on the store's lock, not in
+    SQLite's busy handler); past the store's timeout it fails as a locked store does."""
+    store = SqliteStore.open(tmp_path / "smsmock.db", timeout=0.2)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.atomic():
+            store.add_messages([make_message(0, "default", "shortlink", NUMBERS[0], None)])
+            inside.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(5)
+        with pytest.raises(StoreError, match="locked"):
+            store.schedule(1.0, "finish", "message-0")
+        store.timeout = 30.0  # this one waits for the holder, however slow the machine
+        waiter = threading.Thread(target=store.schedule, args=(2.0, "finish", "message-0"))
+        waiter.start()
+        release.set()
+        waiter.join(5)
+        holder.join(5)
+        assert store.next_due() == 2.0 and store.message("message-0") is not None
+    finally:
+        release.set()
+        holder.join(5)
+        store.close()
+
+
+def test_a_thread_keeps_to_the_connection_it_used_last(store: SqliteStore) -> None:
+    """SQLite drops a connection's page cache whenever another connection wrote: a thread that took the
+    pool's connections in turn read every page again on every call."""
+    with store._connection():  # this thread holds one, so the pool opens another for the worker
+        worker = threading.Thread(target=store.next_due)
+        worker.start()
+        worker.join(5)
+    used = set()
+    for _ in range(10):
+        with store._connection() as db:
+            used.add(id(db))
+        store.schedule(2.0, "finish", "y")
+    assert len(store._opened) == 2 and len(used) == 1

@@ -7,15 +7,22 @@ the vocabulary's by its group) with every field. A message leaves out its fields
 
 A stored message is written on every step of its lifecycle, so its record's size is what a store
 writes and parses: by name, a delivered message's record is a third of what it is with every field.
-Records of either form are read.
+Records of either form are read. A store writes a message's record as text with `message_text` (the
+JSON of `encode_message`, written directly), and `WrittenMessages` spares it writing again what a step
+did not change, and parsing back what it wrote itself.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
+import operator
+import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from smsmock.core.backend import Callback
@@ -29,10 +36,6 @@ Record = dict[str, Any]
 
 def _moment(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _parse_moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 def _fields(value: Any) -> Record:
@@ -68,81 +71,423 @@ def _parse_network(value: Record | None) -> Network | None:
 
 
 def encode_message(message: Message) -> Record:
+    at = _Moments()
     outcome = message.outcome
-    record = {
+    record: Record = {
         "id": message.id,
         "account": message.account,
         "dialect": message.dialect,
         "to": message.to,
-        "sender": message.sender,
-        "text": message.text,
-        "binary_hex": message.binary_hex,
-        "encoding": message.encoding,
-        "units": message.units,
-        "parts": message.parts,
-        "price_per_part": str(message.price_per_part),
-        "currency": message.currency,
-        "status": _status(message.status),
-        "error": _error(message.error),
-        "submitted_at": _moment(message.submitted_at),
-        "bulk_id": message.bulk_id,
-        "send_at": _moment(message.send_at),
-        "sent_at": _moment(message.sent_at),
-        "done_at": _moment(message.done_at),
-        "expires_at": _moment(message.expires_at),
-        "validity_minutes": message.validity_minutes,
-        "notify_url": message.notify_url,
-        "notify_content_type": message.notify_content_type,
-        "callback_data": message.callback_data,
-        "outcome": None
-        if outcome is None
-        else {**_fields(outcome), "status": _status(outcome.status), "error": _error(outcome.error)},
-        "mcc_mnc": message.mcc_mnc,
-        "options": message.options,
-        "client_ref": message.client_ref,
-        "deleted": message.deleted,
-        "history": [
-            [_moment(change.at), _status(change.status), _error(change.error)] for change in message.history
-        ],
     }
-    return {name: value for name, value in record.items() if value is not None}
+    # In the constructor's order, each field only when it holds something (a record leaves out None).
+    if message.sender is not None:
+        record["sender"] = message.sender
+    if message.text is not None:
+        record["text"] = message.text
+    if message.binary_hex is not None:
+        record["binary_hex"] = message.binary_hex
+    record["encoding"] = message.encoding
+    record["units"] = message.units
+    record["parts"] = message.parts
+    record["price_per_part"] = str(message.price_per_part)
+    record["currency"] = message.currency
+    record["status"] = _status(message.status)
+    record["error"] = _error(message.error)
+    record["submitted_at"] = at(message.submitted_at)
+    for name in _OPTIONAL_MESSAGE_FIELDS:
+        value = getattr(message, name)
+        if value is not None:
+            record[name] = at(value) if name in _MOMENT_FIELDS else value
+    if outcome is not None:
+        record["outcome"] = dict(_outcome(outcome))
+    for name in ("mcc_mnc", "options", "client_ref", "deleted"):
+        value = getattr(message, name)
+        if value is not None:
+            record[name] = value
+    record["history"] = [
+        [at(change.at), _status(change.status), _error(change.error)] for change in message.history
+    ]
+    return record
 
 
-_MESSAGE_FIELDS_WITHOUT_DEFAULT = tuple(
-    field.name
-    for field in dataclasses.fields(Message)
-    if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+_MOMENT_FIELDS = frozenset(("send_at", "sent_at", "done_at", "expires_at"))
+_OPTIONAL_MESSAGE_FIELDS = (
+    "bulk_id",
+    "send_at",
+    "sent_at",
+    "done_at",
+    "expires_at",
+    "validity_minutes",
+    "notify_url",
+    "notify_content_type",
+    "callback_data",
 )
-"""What a record that left out its empty fields must be given back as None."""
+
+
+class _Moments:
+    """Moments as text, each object formatted once: a message's times are mostly one moment (accepted,
+    sent and its first two changes), and `isoformat` is most of what a record costs to write."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: dict[int, str] = {}
+
+    def __call__(self, value: datetime) -> str:
+        # By identity: two equal moments of different offsets are different texts. Every object stays
+        # alive while the record is made, so no id is reused meanwhile.
+        text = self._texts.get(id(value))
+        if text is None:
+            text = self._texts[id(value)] = value.isoformat()
+        return text
+
+
+_SHARED_MOST = 1024
+"""Distinct outcomes each cache below keeps; past that, it starts again."""
+_outcome_records: dict[int, tuple[Outcome, Record]] = {}
+_outcomes_read: dict[tuple[Any, ...], Outcome] = {}
+
+
+def _outcome(outcome: Outcome) -> Record:
+    """An outcome's record: outcomes come from the rules, so the few there are are encoded once each."""
+    cached = _outcome_records.get(id(outcome))
+    if cached is not None and cached[0] is outcome:
+        return cached[1]
+    record = {**_fields(outcome), "status": _status(outcome.status), "error": _error(outcome.error)}
+    if len(_outcome_records) >= _SHARED_MOST:
+        _outcome_records.clear()
+    _outcome_records[id(outcome)] = (outcome, record)  # the outcome kept with it: its id stays its own
+    return record
+
+
+def _parse_outcome(record: Record) -> Outcome:
+    """The outcome a record names: one object for every message of the same outcome, as the rules
+    share theirs (a stored message then costs no outcome of its own)."""
+    status, error = record["status"], record["error"]
+    key = None
+    if isinstance(status, str) and isinstance(error, str):
+        after, queued, code = record["after"], record.get("queued", 0.0), record.get("code")
+        # The types too: 1 and 1.0 are equal keys, but an outcome read back is the one written.
+        key = (status, error, after, type(after), record["rule"], code, type(code), queued, type(queued))
+        found = _outcomes_read.get(key)
+        if found is not None:
+            return found
+    outcome = Outcome(**{**record, "status": _parse_status(status), "error": _parse_error(error)})
+    if key is not None:
+        if len(_outcomes_read) >= _SHARED_MOST:
+            _outcomes_read.clear()
+        _outcomes_read[key] = outcome
+    return outcome
 
 
 def decode_message(record: Record) -> Message:
-    fields = dict.fromkeys(_MESSAGE_FIELDS_WITHOUT_DEFAULT)
-    fields.update(record)
-    for name in ("submitted_at", "send_at", "sent_at", "done_at", "expires_at"):
-        if name in fields:
-            fields[name] = _parse_moment(fields[name])
-    fields["price_per_part"] = Decimal(fields["price_per_part"])
-    fields["status"] = _parse_status(fields["status"])
-    fields["error"] = _parse_error(fields["error"])
-    outcome = fields.get("outcome")
-    if outcome is not None:
-        fields["outcome"] = Outcome(
-            **{**outcome, "status": _parse_status(outcome["status"]), "error": _parse_error(outcome["error"])}
-        )
-    if "options" in fields:
-        fields["options"] = dict(fields["options"])
-    fields["history"] = tuple(_decode_change(change) for change in fields["history"])
-    return Message(**fields)
+    get = record.get
+    at = _MomentsRead()
+    outcome = get("outcome")
+    options = get("options")
+    history = record["history"]
+    return Message(
+        record["id"],
+        record["account"],
+        record["dialect"],
+        record["to"],
+        get("sender"),
+        get("text"),
+        get("binary_hex"),
+        record["encoding"],
+        record["units"],
+        record["parts"],
+        Decimal(record["price_per_part"]),
+        record["currency"],
+        _parse_status(record["status"]),
+        _parse_error(record["error"]),
+        at(record["submitted_at"]),
+        get("bulk_id"),
+        at(get("send_at")),
+        at(get("sent_at")),
+        at(get("done_at")),
+        at(get("expires_at")),
+        get("validity_minutes"),
+        get("notify_url"),
+        get("notify_content_type"),
+        get("callback_data"),
+        None if outcome is None else _parse_outcome(outcome),
+        get("mcc_mnc"),
+        {} if options is None else dict(options),
+        get("client_ref"),
+        get("deleted", False),
+        tuple(_decode_change(change, at) for change in history),
+    )
 
 
-def _decode_change(record: list[Any] | Record) -> StatusChange:
+class _MomentsRead:
+    """Moments from text, each text parsed once: one moment object for the times that are one moment,
+    as the core keeps them."""
+
+    __slots__ = ("_moments",)
+
+    def __init__(self) -> None:
+        self._moments: dict[str, datetime] = {}
+
+    def __call__(self, text: str | None) -> datetime | None:
+        if text is None:
+            return None
+        moment = self._moments.get(text)
+        if moment is None:
+            moment = self._moments[text] = datetime.fromisoformat(text)
+        return moment
+
+
+def _decode_change(record: list[Any] | Record, at: _MomentsRead) -> StatusChange:
     if isinstance(record, dict):  # a record of the form that wrote every field
-        return StatusChange(
-            datetime.fromisoformat(record["at"]), Status(**record["status"]), Error(**record["error"])
-        )
-    at, status, error = record
-    return StatusChange(datetime.fromisoformat(at), _parse_status(status), _parse_error(error))
+        return StatusChange(at(record["at"]), Status(**record["status"]), Error(**record["error"]))
+    moment, status, error = record
+    return StatusChange(at(moment), _parse_status(status), _parse_error(error))
+
+
+def load_message(text: str) -> Message:
+    """A message from its record's JSON text."""
+    return decode_message(json.loads(text))
+
+
+WRITTEN_MOST = 4096
+"""Messages a store remembers as it wrote them (see `WrittenMessages`): more than are on their way at
+once at full load (a second or three between sending and the final status, at about a thousand sends a
+second), so each one's steps find it; a few megabytes."""
+
+
+class WrittenMessages:
+    """The records of the messages this process stored last: each message with its record's text, by id.
+
+    A store writes a message on every step of its lifecycle and reads it back at the next: what it
+    costs is mostly the JSON. `dump` writes a record's text (`message_text`) and remembers it; a
+    message's next record reuses the text of the fields a step never changes (everything but its
+    status, error, times, deleted flag and history) when they are the very objects written before.
+    `read` hands out a copy of the message written when the text read is the one written (decoding is
+    exact), and parses any other (another process's change, a write rolled back). At most `size` are
+    kept, the least recently written going first.
+    """
+
+    def __init__(self, *, ascii: bool = False, size: int = WRITTEN_MOST) -> None:
+        self._ascii = ascii
+        self._size = size
+        self._kept: OrderedDict[str, tuple[str, Message, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def dump(self, message: Message) -> str:
+        """The message's record as text (ASCII if this store keeps it so); remembered as written."""
+        kept = self._kept.get(message.id)
+        if kept is not None and all(map(operator.is_, _head_fields(message), _head_fields(kept[1]))):
+            head = kept[2]
+            tail = _tail_text(message, self._ascii)
+            if not tail.isascii() and _LONE_SURROGATE.search(tail):
+                tail = _tail_text(message, True)
+        else:
+            head, tail = _message_texts(message, self._ascii)
+        text = head + tail
+        remembered = (text, message.copy(), head)  # a copy: the caller goes on changing its own
+        entries = self._kept
+        with self._lock:
+            entries[message.id] = remembered
+            entries.move_to_end(message.id)  # the most recently written last
+            if len(entries) > self._size:
+                entries.popitem(last=False)
+        return text
+
+    def read(self, message_id: str, text: str) -> Message:
+        """The message stored as `text` under this id: a copy of the one written, or the text parsed."""
+        kept = self._kept.get(message_id)
+        if kept is not None and kept[0] == text:
+            return kept[1].copy()
+        return load_message(text)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+def message_text(message: Message, *, ascii: bool = False) -> str:
+    """`encode_message`'s record as compact JSON text, what `json.dumps` writes for it (the fields in
+    another order), written here directly: it is what a store writes on every step of a message.
+
+    Not `ascii`, text stays as it is, except when the message holds a lone surrogate (only a malformed
+    request brings one), which no UTF-8 store holds: then the text is ASCII, with escapes, as it is when
+    `ascii` is asked for.
+    """
+    head, tail = _message_texts(message, ascii)
+    return head + tail
+
+
+def _message_texts(message: Message, ascii: bool) -> tuple[str, str]:
+    """The record's text in two parts: the fields a step never changes (ending in a comma), the rest."""
+    at = _Moments()
+    head, tail = _head_text(message, ascii, at), _tail_text(message, ascii, at)
+    if not ascii and not (head.isascii() and tail.isascii()) and _LONE_SURROGATE.search(head + tail):
+        return _message_texts(message, True)
+    return head, tail
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_head_fields = operator.attrgetter(
+    "id",
+    "account",
+    "dialect",
+    "to",
+    "sender",
+    "text",
+    "binary_hex",
+    "encoding",
+    "units",
+    "parts",
+    "price_per_part",
+    "currency",
+    "submitted_at",
+    "bulk_id",
+    "send_at",
+    "expires_at",
+    "validity_minutes",
+    "notify_url",
+    "notify_content_type",
+    "callback_data",
+    "outcome",
+    "mcc_mnc",
+    "options",
+    "client_ref",
+)
+"""The fields no step of the lifecycle changes: the head of a record's text."""
+_OPTIONAL_HEAD = (
+    ("bulk_id", ',"bulk_id":', False),
+    ("send_at", ',"send_at":', True),
+    ("expires_at", ',"expires_at":', True),
+    ("validity_minutes", ',"validity_minutes":', False),
+    ("notify_url", ',"notify_url":', False),
+    ("notify_content_type", ',"notify_content_type":', False),
+    ("callback_data", ',"callback_data":', False),
+)
+
+
+def _head_text(message: Message, ascii: bool, at: _Moments | None = None) -> str:
+    quote = encode_basestring_ascii if ascii else encode_basestring
+    at = at or _Moments()
+    parts = [
+        '{"id":',
+        quote(message.id),
+        ',"account":',
+        quote(message.account),
+        ',"dialect":',
+        quote(message.dialect),
+        ',"to":',
+        quote(message.to),
+    ]
+    if message.sender is not None:
+        parts += (',"sender":', quote(message.sender))
+    if message.text is not None:
+        parts += (',"text":', quote(message.text))
+    if message.binary_hex is not None:
+        parts += (',"binary_hex":', quote(message.binary_hex))
+    parts += (
+        ',"encoding":',
+        quote(message.encoding),
+        ',"units":',
+        _json(message.units, ascii),
+        ',"parts":',
+        _json(message.parts, ascii),
+        ',"price_per_part":',
+        quote(str(message.price_per_part)),
+        ',"currency":',
+        quote(message.currency),
+        ',"submitted_at":',
+        quote(at(message.submitted_at)),
+    )
+    for name, key, moment in _OPTIONAL_HEAD:
+        value = getattr(message, name)
+        if value is not None:
+            parts += (key, quote(at(value)) if moment else _json(value, ascii))
+    if message.outcome is not None:
+        parts += (',"outcome":', _outcome_text(message.outcome, ascii))
+    if message.mcc_mnc is not None:
+        parts += (',"mcc_mnc":', quote(message.mcc_mnc))
+    if message.options is not None:
+        parts += (',"options":', _json(message.options, ascii))
+    if message.client_ref is not None:
+        parts += (',"client_ref":', _json(message.client_ref, ascii))
+    parts.append(",")
+    return "".join(parts)
+
+
+def _tail_text(message: Message, ascii: bool, at: _Moments | None = None) -> str:
+    quote = encode_basestring_ascii if ascii else encode_basestring
+    at = at or _Moments()
+    status, error = _status_text(message.status, ascii), _error_text(message.error, ascii)
+    parts = ['"status":', status, ',"error":', error]
+    if message.sent_at is not None:
+        parts += (',"sent_at":', quote(at(message.sent_at)))
+    if message.done_at is not None:
+        parts += (',"done_at":', quote(at(message.done_at)))
+    if message.deleted is not None:
+        parts += (',"deleted":', _json(message.deleted, ascii))
+    changes = [
+        f"[{quote(at(change.at))},{_status_text(change.status, ascii)},{_error_text(change.error, ascii)}]"
+        for change in message.history
+    ]
+    parts += (',"history":[', ",".join(changes), "]}")
+    return "".join(parts)
+
+
+def _status_text(status: Status, ascii: bool) -> str:
+    return _shared_text(status, ascii, _status)
+
+
+def _error_text(error: Error, ascii: bool) -> str:
+    return _shared_text(error, ascii, _error)
+
+
+_shared_texts: dict[tuple[int, bool], tuple[Any, str]] = {}
+
+
+def _shared_text(value: Any, ascii: bool, record: Any) -> str:
+    """A status's or an error's text: the vocabulary's few are written once each (by identity, the
+    value kept with its text, so that its id stays its own)."""
+    cached = _shared_texts.get((id(value), ascii))
+    if cached is not None and cached[0] is value:
+        return cached[1]
+    text = _json(record(value), ascii)
+    if len(_shared_texts) >= _SHARED_MOST:
+        _shared_texts.clear()
+    _shared_texts[(id(value), ascii)] = (value, text)
+    return text
+
+
+def _json(value: Any, ascii: bool) -> str:
+    """A value as compact JSON text: a string, a whole number or a flag at once, else as json.dumps."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value) if ascii else encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return _ENCODERS[ascii].encode(value)
+
+
+_ENCODERS = {
+    ascii: json.JSONEncoder(ensure_ascii=ascii, check_circular=False, separators=(",", ":"))
+    for ascii in (False, True)
+}
+"""Compact JSON of a record's values (trees of plain values: no cycle to look for)."""
+_outcome_texts: dict[tuple[int, bool], tuple[Outcome, str]] = {}
+
+
+def _outcome_text(outcome: Outcome, ascii: bool) -> str:
+    """An outcome's record as text: the rules' few outcomes are written once each."""
+    cached = _outcome_texts.get((id(outcome), ascii))
+    if cached is not None and cached[0] is outcome:
+        return cached[1]
+    text = _ENCODERS[ascii].encode(_outcome(outcome))
+    if len(_outcome_texts) >= _SHARED_MOST:
+        _outcome_texts.clear()
+    _outcome_texts[(id(outcome), ascii)] = (outcome, text)  # the outcome kept with it: its id stays its own
+    return text
 
 
 def encode_inbound(message: InboundMessage) -> Record:

@@ -1,9 +1,14 @@
 """The Redis store: the mock's state in one Redis server, shared by every process that opens it.
 
 Every operation that reads and then writes is one Lua script, so it is atomic on the server: several
-mock processes (on several hosts) behave as one mock. Keys live under a prefix (`smsmock:` unless the
-URL's `?prefix=` says otherwise), so several mocks can share one server. Scripts build key names from
-the prefix, as a standalone (not clustered) Redis allows.
+mock processes (on several hosts) behave as one mock. What a request costs is mostly its round trips:
+a send makes three (the settings version with the soonest due moment, the charge, then its message,
+events and journal entry together), and a fourth when steps fell due. Scripts go out on a connection
+each thread keeps, packed here, past redis-py's per-command machinery.
+
+Keys live under a prefix (`smsmock:` unless the URL's `?prefix=` says otherwise), so several mocks can
+share one server. Scripts build key names from the prefix, as a standalone (not clustered) Redis
+allows.
 
 Keys, after the prefix:
 - `m:{id}` a hash per message: `rec` (the record as JSON), `seq`, and what the indexes need;
@@ -33,9 +38,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import random
+import re
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -50,6 +58,7 @@ from redis.retry import Retry
 from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page
 from smsmock.core.records import (
+    WrittenMessages,
     decode_attempt,
     decode_event_data,
     decode_inbound,
@@ -57,7 +66,6 @@ from smsmock.core.records import (
     encode_attempt,
     encode_event_data,
     encode_inbound,
-    encode_message,
 )
 from smsmock.core.rules import normalise_number
 from smsmock.core.stores import (
@@ -75,6 +83,9 @@ MINIMUM_VERSION = (7, 0)
 """ZINTERCARD counts a filtered total without building the intersection."""
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
+LOOK_FRESH = 0.05
+"""Seconds the soonest due moment read along with the settings version serves the next `next_due`: a
+request's look, not one a delay fault held back."""
 PULL_ATTEMPTS = 32
 """Rounds a pull makes when concurrent pulls took the reports it chose; each round some puller wins."""
 PULL_JITTER = 0.002
@@ -484,16 +495,39 @@ redis.call("HDEL", p .. "event-data", unpack(members))
 return #members
 """
 
-# ARGV: prefix. The soonest due moment of the pending events and of those a taker still holds.
-_NEXT_DUE = """
-local p = ARGV[1]
-local soonest = false
-for _, key in ipairs({"events", "running"}) do
-  local first = redis.call("ZRANGE", p .. key, 0, 0, "WITHSCORES")
-  if first[2] and (not soonest or tonumber(first[2]) < tonumber(soonest)) then soonest = first[2] end
+# The soonest due moment of the pending events and of those a taker still holds.
+_LUA_SOONEST = """
+local function soonest_due()
+  local soonest = false
+  for _, key in ipairs({"events", "running"}) do
+    local first = redis.call("ZRANGE", p .. key, 0, 0, "WITHSCORES")
+    if first[2] and (not soonest or tonumber(first[2]) < tonumber(soonest)) then soonest = first[2] end
+  end
+  return soonest
 end
-return soonest
 """
+
+# ARGV: prefix.
+_NEXT_DUE = (
+    """
+local p = ARGV[1]
+"""
+    + _LUA_SOONEST
+    + """
+return soonest_due()
+"""
+)
+
+# ARGV: prefix. The settings version and the soonest due moment, a request's first two looks at once.
+_LOOK = (
+    """
+local p = ARGV[1]
+"""
+    + _LUA_SOONEST
+    + """
+return {tonumber(redis.call("GET", p .. "settings-version") or "0"), soonest_due()}
+"""
+)
 
 # ARGV: prefix, queue key, queue name, message id.
 _PUSH_REPORT = """
@@ -770,19 +804,22 @@ return #order
 
 
 def _guarded(
-    *, retry: bool, flush: bool = True
+    *, retry: bool, flush: bool = True, keeps_look: bool = False
 ) -> Callable[[Callable[Concatenate[RedisStore, P], T]], Callable[Concatenate[RedisStore, P], T]]:
     """Redis failures become StoreError; a read (`retry`) is tried once more on a fresh connection.
 
     A write is never retried: the server may have run it before the connection broke, and running a
     read-once pull or a push twice would hand out or queue a report twice. A call that asks Redis
     directly first sends the writes its thread deferred (`flush`), so it reads what this thread wrote;
-    a script call carries them along itself (`_run`).
+    a script call carries them along itself (`_run`). Any call but the look's own two (`keeps_look`)
+    ends the look this thread took (see `settings_version`).
     """
 
     def wrap(method: Callable[Concatenate[RedisStore, P], T]) -> Callable[Concatenate[RedisStore, P], T]:
         @functools.wraps(method)
         def guarded(store: RedisStore, *args: P.args, **kwargs: P.kwargs) -> T:
+            if not keeps_look:
+                store._unit.upcoming = None
             for attempt in (1, 2):
                 try:
                     if flush:
@@ -812,7 +849,10 @@ class RedisStore:
         self.url = url
         """The URL as error messages show it: without a password."""
         self._unit = threading.local()
-        """The writes this thread deferred in an `atomic` block, while one is open."""
+        """The writes this thread deferred in an `atomic` block, while one is open, and its look ahead
+        (see `settings_version`)."""
+        self._written = WrittenMessages(ascii=True)
+        """The messages this process stored last: a step reads back what the one before it wrote."""
         self._scripts = {
             name: client.register_script(source)
             for name, source in {
@@ -826,6 +866,7 @@ class RedisStore:
                 "pop_due": _POP_DUE,
                 "finish_events": _FINISH_EVENTS,
                 "next_due": _NEXT_DUE,
+                "look": _LOOK,
                 "push_report": _PUSH_REPORT,
                 "peek_reports": _PEEK_REPORTS,
                 "take_reports": _TAKE_REPORTS,
@@ -866,7 +907,21 @@ class RedisStore:
         if tuple(int(part) for part in version.split(".")[:2]) < MINIMUM_VERSION:
             client.close()
             raise StoreError(f"the Redis store {shown} runs Redis {version}; smsmock needs 7.0 or later")
-        return cls(client, prefix, url=shown)
+        store = cls(client, prefix, url=shown)
+        try:
+            store._load_scripts()
+        except (redis.RedisError, OSError) as problem:
+            client.close()
+            raise StoreError(f"cannot open the Redis store {shown}: {_one_line(problem)}") from None
+        return store
+
+    def _load_scripts(self) -> None:
+        """Give the server every script at once: a script run by its SHA1 alone that the server does
+        not know yet costs a round trip more, its first time (then it is sent whole)."""
+        pipe = self.client.pipeline(transaction=False)
+        for script in self._scripts.values():
+            pipe.script_load(script.script)
+        pipe.execute()
 
     def close(self) -> None:
         """Let go of the connections; the data stays on the server."""
@@ -876,12 +931,30 @@ class RedisStore:
         return StoreError(f"the Redis store {self.url} failed: {_one_line(problem)}")
 
     def _run(self, script: str, *args: Any) -> Any:
-        """Run a script and return its answer; the writes this thread deferred go in the same round trip."""
+        """Run a script and return its answer; the writes this thread deferred go in the same round trip,
+        and after them the release of the events whose steps made them."""
+        self._finish_held()
         deferred = getattr(self._unit, "deferred", None)
         if deferred:
             self._unit.deferred = []
             return self._pipelined([*deferred, (script, args)])[-1]
-        return self._scripts[script](args=[self.prefix, *args])
+        return self._pipelined([(script, args)])[0]
+
+    def _line(self) -> Any:
+        """This thread's own connection of the pool, kept for its script calls.
+
+        A script call is the store's every round trip on a request's way: sent and read on a connection
+        kept by the thread, it costs a third of what redis-py's command path costs around it (borrowing
+        from the pool, a poll of the socket, retry wrappers). The connection goes back to the pool when
+        the thread ends; a forked process takes connections of its own.
+        """
+        kept = getattr(self._unit, "line", None)
+        if kept is None or kept.forks != _forks:
+            pool = self.client.connection_pool
+            kept = _Line(_borrow(pool), _forks)
+            weakref.finalize(kept, _give_back, pool, kept.connection, _forks)
+            self._unit.line = kept
+        return kept.connection
 
     # messages
 
@@ -893,15 +966,20 @@ class RedisStore:
             return
         fields: list[str] = []
         for message in batch:
-            fields.extend(_message_fields(message))
-        stored, detail = self._run("add_messages", len(batch), *fields)
-        if not stored:
-            raise DuplicateMessageId(f"Redis store {self.url}", list(detail))
+            fields.extend(_message_fields(message, self._written.dump(message)))
+        if getattr(self._unit, "deferred", None) is not None and all(map(_drawn_id, batch)):
+            # No id of the batch can be taken: each is a random UUID the mock drew, not a client's. The
+            # answer is not waited for, then: the messages go with the block's other writes.
+            self._unit.deferred.append(("add_messages", (len(batch), *fields)))
+        else:
+            stored, detail = self._run("add_messages", len(batch), *fields)
+            if not stored:
+                raise DuplicateMessageId(f"Redis store {self.url}", list(detail))
 
     @_guarded(retry=True)
     def message(self, message_id: str) -> Message | None:
         record = self.client.hget(f"{self.prefix}m:{message_id}", "rec")
-        return None if record is None else _decode(record)
+        return None if record is None else self._written.read(message_id, record)
 
     @_guarded(retry=True, flush=False)
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
@@ -921,7 +999,7 @@ class RedisStore:
     @_guarded(retry=False, flush=False)
     def update_message(self, message: Message) -> None:
         """Keeps the whole record and moves its status indexes, in one step; a cleared message stays gone."""
-        record = json.dumps(encode_message(message), separators=(",", ":"))
+        record = self._written.dump(message)
         self._write(
             "update_message",
             message.id,
@@ -985,7 +1063,7 @@ class RedisStore:
             due, kind, subject, data = json.loads(flat[index + 1])
             record = flat[index + 2]
             event = Event(float(due), int(flat[index]), kind, subject, decode_event_data(json.loads(data)))
-            event.message = _decode(record) if record else None
+            event.message = self._written.read(subject, record) if record else None
             events.append(event)
         if holding:
             self._unit.held = [*getattr(self._unit, "held", ()), *flat[0::3]]
@@ -1000,9 +1078,17 @@ class RedisStore:
             for start in range(0, len(held), READ_BATCH):
                 self._unit.deferred.append(("finish_events", tuple(held[start : start + READ_BATCH])))
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, keeps_look=True)
     def next_due(self) -> float | None:
-        soonest = self._scripts["next_due"](args=[self.prefix])
+        """The soonest due moment; the one `settings_version` read, if this thread made no other store
+        call since (the two are a request's first looks at the store: one round trip for both)."""
+        look = getattr(self._unit, "upcoming", None)
+        if look is not None:
+            self._unit.upcoming = None
+            soonest, until = look
+            if time.monotonic() < until:
+                return soonest
+        soonest = self._run("next_due")
         return None if soonest is None else float(soonest)
 
     # read-once queues
@@ -1054,7 +1140,7 @@ class RedisStore:
             flat = self._run("peek_reports", key, start, window)
             for index in range(0, len(flat), 2):
                 message_id, record = flat[index], flat[index + 1]
-                message = _decode(record) if record else None
+                message = self._written.read(message_id, record) if record else None
                 if message is None or message.deleted:
                     dropped.append(message_id)
                     continue
@@ -1145,17 +1231,32 @@ class RedisStore:
         """Run script calls in one round trip; their answers, in order (an error raised as it comes)."""
         # EVALSHA of the scripts as registered: redis-py's pipelined Script objects would first ask
         # the server whether each script exists, a round trip more per batch.
-        pipe = self.client.pipeline(transaction=False)
-        for script, args in calls:
-            pipe.evalsha(self._scripts[script].sha, 0, self.prefix, *args)
-        results = pipe.execute(raise_on_error=False)
+        connection = self._line()
+        scripts = self._scripts
+        prefix = self.prefix
+        commands = [("EVALSHA", scripts[script].sha, 0, prefix, *args) for script, args in calls]
+        results: list[Any] = []
+        try:
+            connection.send_packed_command([_packed(commands)])
+            for _ in calls:
+                try:
+                    results.append(connection.read_response())
+                except redis.exceptions.ResponseError as error:  # the answers after it are read all the same
+                    results.append(error)
+        except BaseException:
+            connection.disconnect()  # answers may be left unread: the next call starts on a new socket
+            raise
         for index, result in enumerate(results):
             if isinstance(result, redis.exceptions.NoScriptError):
                 # A server restarted without its script cache ran none of them: run it, loading it.
                 script, args = calls[index]
-                results[index] = self._scripts[script](args=[self.prefix, *args])
+                connection.send_command("EVAL", scripts[script].script, 0, prefix, *args)
+                results[index] = connection.read_response()
             elif isinstance(result, Exception):
                 raise result
+        for (script, _), result in zip(calls, results, strict=True):
+            if script == "add_messages" and not result[0]:  # deferred, so its ids were drawn: never so far
+                raise DuplicateMessageId(f"Redis store {self.url}", list(result[1]))
         return results
 
     def _write(self, script: str, *args: Any) -> None:
@@ -1223,9 +1324,13 @@ class RedisStore:
 
     # shared settings
 
-    @_guarded(retry=True)
+    @_guarded(retry=True, keeps_look=True)
     def settings_version(self) -> int:
-        return int(self.client.get(self.prefix + "settings-version") or 0)
+        """The version, and the soonest due moment along with it, kept for this thread's next call if
+        that is `next_due`: read a moment earlier than it asks, as if the request had ticked then."""
+        version, soonest = self._run("look")
+        self._unit.upcoming = (None if soonest is None else float(soonest), time.monotonic() + LOOK_FRESH)
+        return int(version)
 
     @_guarded(retry=True, flush=False)
     def settings(self) -> tuple[int, dict[str, str]]:
@@ -1279,6 +1384,55 @@ class RedisStore:
         )
 
 
+_forks = 0
+"""Forks this process came through: a connection kept from before a fork is the parent's."""
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+class _Line:
+    """A thread's kept connection (see RedisStore._line)."""
+
+    __slots__ = ("__weakref__", "connection", "forks")
+
+    def __init__(self, connection: Any, forks: int) -> None:
+        self.connection = connection
+        self.forks = forks
+
+
+def _packed(commands: list[tuple[Any, ...]]) -> bytes:
+    """Commands as RESP arrays of bulk strings, what redis-py's packer sends (at a third of its cost:
+    the arguments here are text and whole numbers, never a value it would refuse)."""
+    out = []
+    for command in commands:
+        out.append(b"*%d\r\n" % len(command))
+        for argument in command:
+            data = argument.encode() if isinstance(argument, str) else str(argument).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def _borrow(pool: Any) -> Any:
+    """A connection of the pool, for as long as it is kept (redis-py before 5.3 wants a command named)."""
+    try:
+        return pool.get_connection()
+    except TypeError:
+        return pool.get_connection("EVALSHA")
+
+
+def _give_back(pool: Any, connection: Any, forks: int) -> None:
+    """The connection of a thread that ended goes back to the pool (not a parent's, in a child)."""
+    if forks == _forks:
+        with contextlib.suppress(Exception):  # a pool closed meanwhile has let go of it already
+            pool.release(connection)
+
+
 def _entry_keys(dialect: str | None, operation: str | None) -> tuple[str, str, str]:
     """The journal's index keys for an entry of this dialect and operation (either may be None)."""
     return (
@@ -1293,12 +1447,21 @@ def _optional(text: str | None) -> str:
     return "0" if text is None else "1" + text
 
 
-def _message_fields(message: Message) -> list[str]:
+_DRAWN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
+
+
+def _drawn_id(message: Message) -> bool:
+    """Whether the message's id is a random UUID the mock drew, which no other message can have taken
+    (a client's own id, or a dialect's id of another form, is checked as it is stored)."""
+    return not message.options.get("client_id") and _DRAWN_ID.match(message.id) is not None
+
+
+def _message_fields(message: Message, record: str) -> list[str]:
     """What the add script needs of a message, in its order."""
     ref = "" if message.client_ref is None else _ref_key(message.account, message.dialect, message.client_ref)
     return [
         message.id,
-        json.dumps(encode_message(message), separators=(",", ":")),
+        record,
         message.dialect,
         message.account,
         normalise_number(message.to),

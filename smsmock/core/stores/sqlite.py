@@ -6,9 +6,17 @@ operating-system crash may lose the last commits before a checkpoint (the WAL is
 every commit); it never corrupts the file.
 
 Concurrency: a pool of connections, one borrowed per store call and given back at its end, so
-threads never wait for one another's calls and no lock is held between calls. Every
+threads never wait for one another's reads and no lock is held between calls. Every
 read-modify-write runs in `BEGIN IMMEDIATE`, so two processes on one file never hand out one report,
-inbound message or due event twice.
+inbound message or due event twice; the threads of one process take turns to write on a lock of the
+process's own, woken as the writer before them ends.
+
+Cost: a send is one transaction (its message, its events, the charge, the journal's entry, and the
+steps of other messages that fell due), and what it costs is mostly its commit, a page of the
+write-ahead log for every table and index it writes to, and its statements. So the schema keeps only
+the indexes a query walks, the message counts move in the calls' own statements (not in triggers),
+a step reads back the message its predecessor wrote without parsing it (records.WrittenMessages), and
+a request's first two reads (the settings version and the soonest due moment) are one statement.
 """
 
 from __future__ import annotations
@@ -18,14 +26,15 @@ import heapq
 import itertools
 import json
 import os
-import queue
 import re
 import sqlite3
 import stat
 import threading
+import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -51,12 +60,17 @@ DEFAULT_TIMEOUT = 5.0
 """Seconds a call waits for another process's write to finish before the store is called locked."""
 CHUNK = 1000
 """Rows read at a time when every message is walked: memory stays bounded by what matches."""
+ID_BATCH = 500
+"""Ids one statement looks up: below the 999 parameters of SQLite before 3.32."""
 CHECKPOINT_INTERVAL = 0.5
 """Seconds between two checkpoints of the store's checkpoint thread."""
 CHECKPOINT_RESTART_PAGES = 4_000
 """WAL pages (16 MB) past which the checkpoint thread makes the next write start the WAL over."""
 CHECKPOINT_PAGES = 50_000
 """WAL pages (200 MB) past which a commit checkpoints itself: only when the thread falls behind."""
+LOOK_FRESH = 0.05
+"""Seconds the soonest due moment read along with the settings version serves the next `next_due`: a
+request's look, not one a delay fault held back."""
 SEARCH_INDEX_RATIO = 8
 """A search walks the search index (every message) unless the other filters' indexes walk fewer than
 an eighth as many: an entry of theirs costs a read of the table's row, about eight entries of the
@@ -97,7 +111,7 @@ os.register_at_fork(
 )
 
 
-def _checkpoint_until(path: Path, stop: threading.Event) -> None:
+def _checkpoint_until(path: Path, stop: threading.Event, writing: threading.Lock) -> None:
     """Checkpoint the WAL at `path` every CHECKPOINT_INTERVAL until `stop` is set.
 
     PASSIVE: it copies what no reader still needs and never waits for a writer or holds one up; a
@@ -116,7 +130,10 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
             with _in_sqlite, contextlib.suppress(sqlite3.Error):
                 _, in_wal, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if in_wal > CHECKPOINT_RESTART_PAGES:
-                    connection.execute("PRAGMA wal_checkpoint(RESTART)")
+                    # The writers of this process wait for it on their lock, woken as it ends, not
+                    # in SQLite's busy handler (see SqliteStore._writing).
+                    with writing:
+                        connection.execute("PRAGMA wal_checkpoint(RESTART)")
     finally:
         with _in_sqlite:
             connection.close()
@@ -125,35 +142,52 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
 class _StoreCall:
     """One store call's connection: the open `atomic` block's, else one borrowed from the pool (in a
     transaction of its own when a mode is given) and given back at the end; SQLite's errors come out as
-    StoreError. A class, not a generator's context manager: a request makes a dozen store calls, and
-    the generator's costs three times as much."""
+    StoreError. A call that writes outside a block holds the process's write lock while it does (see
+    SqliteStore._writing). A class, not a generator's context manager: a request makes a dozen store
+    calls, and the generator's costs three times as much."""
 
-    __slots__ = ("_borrowed", "_db", "_mode", "_store")
+    __slots__ = ("_borrowed", "_db", "_keeps_look", "_locked", "_mode", "_store", "_writes")
 
-    def __init__(self, store: SqliteStore, mode: str | None) -> None:
+    def __init__(
+        self, store: SqliteStore, mode: str | None, *, writes: bool, keeps_look: bool = False
+    ) -> None:
         self._store = store
         self._mode = mode
-        self._borrowed = False
+        self._writes = writes
+        self._keeps_look = keeps_look
+        self._borrowed = self._locked = False
 
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
-        unit = getattr(store._unit, "db", None)
-        if unit is not None:
-            self._db = unit
-            return unit
+        unit = store._unit
+        if not self._keeps_look:
+            unit.upcoming = None  # another call came first: the look is not this request's any more
+        db = getattr(unit, "db", None)
+        if db is not None:
+            self._db = db
+            return db
         if os.getpid() != store._pid:
             store._leave_inherited()
+        if self._writes:
+            if not store._writing.acquire(timeout=store.timeout):
+                raise store._problem(sqlite3.OperationalError("database is locked"))
+            self._locked = True
         try:
-            db = store._idle.get_nowait()
-        except queue.Empty:
-            db = store._checked(store._connect)
-        self._db, self._borrowed = db, True
-        if self._mode is not None:
             try:
-                db.execute(f"BEGIN {self._mode}")
-            except sqlite3.Error as error:
-                store._idle.put(db)
-                raise store._problem(error) from None
+                db = store._idle.pop()
+            except IndexError:
+                db = store._checked(store._connect)
+            self._db, self._borrowed = db, True
+            if self._mode is not None:
+                try:
+                    db.execute(f"BEGIN {self._mode}")
+                except sqlite3.Error as error:
+                    store._idle.append(db)
+                    raise store._problem(error) from None
+        except BaseException:
+            if self._locked:
+                store._writing.release()
+            raise
         return db
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> None:
@@ -174,9 +208,39 @@ class _StoreCall:
                 if kind is None:
                     raise store._problem(failed) from None
             finally:
-                store._idle.put(db)
+                store._idle.append(db)
+                if self._locked:
+                    store._writing.release()
         if kind is not None and issubclass(kind, sqlite3.Error):
             raise store._problem(error) from None  # type: ignore[arg-type]
+
+
+class _Block:
+    """An `atomic` block: its transaction is this thread's unit of work until it ends (an inner block
+    is part of the outer one's). A class for the reason _StoreCall is one."""
+
+    __slots__ = ("_call", "_store")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._call: _StoreCall | None = None
+
+    def __enter__(self) -> None:
+        store = self._store
+        if getattr(store._unit, "db", None) is not None:
+            return  # the outer block commits
+        # The look a request took before the block is still its own (see `settings_version`).
+        call = _StoreCall(store, "IMMEDIATE", writes=True, keeps_look=True)
+        store._unit.db = call.__enter__()
+        store._unit.known = {}
+        self._call = call
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            unit = self._store._unit
+            unit.db = unit.known = None
+            call.__exit__(kind, error, trace)
 
 
 class SqliteStore:
@@ -185,16 +249,29 @@ class SqliteStore:
     def __init__(self, path: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = path
         self.timeout = timeout
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._idle: list[sqlite3.Connection] = []
+        """The pool's connections not in use, the one given back last on top: a thread takes the
+        connection it used before, whose page cache SQLite keeps while no other connection writes
+        (it drops the whole cache when another one has: taking them in turn, every call read every
+        page it needed again)."""
         self._opened: list[sqlite3.Connection] = []
         self._pid = os.getpid()
         """The process the connections were opened in: SQLite's locks do not cross a fork."""
         self._inherited: list[sqlite3.Connection] = []
         """Connections a forked process holds from its parent, never used nor closed."""
         self._unit = threading.local()
-        """The connection of this thread's `atomic` block, while one is open."""
+        """The connection of this thread's `atomic` block, while one is open, and its look ahead (see
+        `settings_version`). `known`: the counted columns (dialect, account, status, group) of the
+        messages the block read or wrote, by id; what it read is so until it changes it, as it holds
+        the write lock."""
+        self._writing = threading.Lock()
+        """Held while a thread of this process writes: the others wait for it here, woken as it ends,
+        not in SQLite's busy handler, which sleeps 1, 2, 5, 10... ms between looks at a lock held by
+        another connection (other processes' writes are still waited for there)."""
         self._checkpoints: tuple[threading.Event, threading.Thread] | None = None
         """This process's checkpoint thread, and the event that stops it."""
+        self._written = records.WrittenMessages()
+        """The messages this process stored last: a step reads back what the one before it wrote."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> SqliteStore:
@@ -230,7 +307,10 @@ class SqliteStore:
         """Copy the WAL back into the file from a thread of this process, every CHECKPOINT_INTERVAL."""
         stop = threading.Event()
         thread = threading.Thread(
-            target=_checkpoint_until, args=(self.path, stop), name="smsmock-sqlite-checkpoints", daemon=True
+            target=_checkpoint_until,
+            args=(self.path, stop, self._writing),
+            name="smsmock-sqlite-checkpoints",
+            daemon=True,
         )
         self._checkpoints = (stop, thread)
         # The thread holds no reference to the store: one dropped without close() stops it too.
@@ -259,30 +339,25 @@ class SqliteStore:
         self._opened.append(connection)
         return connection
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         """Every call this thread makes in the block is one transaction, committed at its end or not at
         all: a step of the core (a send, a due event) is never half stored, and costs one commit."""
-        if getattr(self._unit, "db", None) is not None:
-            yield  # the outer block commits
-            return
-        with _StoreCall(self, "IMMEDIATE") as db:
-            self._unit.db = db
-            try:
-                yield
-            finally:
-                self._unit.db = None
+        return _Block(self)
 
     def _connection(self) -> _StoreCall:
-        """A connection for one store call: the `atomic` block's, else one of the pool; SQLite's errors
-        come out of it as StoreError."""
-        return _StoreCall(self, None)
+        """A connection for one store call that reads: the `atomic` block's, else one of the pool;
+        SQLite's errors come out of it as StoreError."""
+        return _StoreCall(self, None, writes=False)
+
+    def _write(self) -> _StoreCall:
+        """A connection for one store call that writes in one statement (its own transaction)."""
+        return _StoreCall(self, None, writes=True)
 
     def _transaction(self, mode: str = "IMMEDIATE") -> _StoreCall:
         """One transaction: IMMEDIATE takes the write lock first, DEFERRED reads one snapshot. Inside an
         `atomic` block it is part of the block's transaction, which holds the write lock already and
         is rolled back whole if the call fails."""
-        return _StoreCall(self, mode)
+        return _StoreCall(self, mode, writes=mode == "IMMEDIATE")
 
     def _leave_inherited(self) -> None:
         """In a forked process (`smsmock serve`'s worker), open connections of its own.
@@ -292,16 +367,17 @@ class SqliteStore:
         so it is kept, unused.
         """
         self._inherited.extend(self._opened)
-        self._idle = queue.SimpleQueue()
+        self._idle = []
         self._opened = []
+        self._writing = threading.Lock()  # a thread of the parent may have held it at the fork
         self._pid = os.getpid()
         self._start_checkpoints()  # threads do not cross a fork either
 
     @contextmanager
-    def _savepoint(self, db: sqlite3.Connection) -> Iterator[None]:
+    def _savepoint(self, db: sqlite3.Connection, needed: bool = True) -> Iterator[None]:
         """Within an `atomic` block, a part that can be undone alone (a batch that met a taken id)."""
-        if getattr(self._unit, "db", None) is None:
-            yield  # a transaction of its own: rolled back whole
+        if not needed or getattr(self._unit, "db", None) is None:
+            yield  # a transaction of its own, or one statement: undone whole
             return
         db.execute("SAVEPOINT part")
         try:
@@ -355,20 +431,22 @@ class SqliteStore:
     def add_messages(self, messages: Iterable[Message]) -> None:
         """Store the batch whole, or none of it when an id is taken already (DuplicateMessageId): the
         unique index decides, inside the transaction, which of two racing sends wins a client id."""
-        rows = [_message_row(message) for message in messages]
+        batch = list(messages)
+        rows = [_message_row(message, self._written.dump(message)) for message in batch]
         if not rows:
             return
         try:
-            with self._transaction() as db, self._savepoint(db):
+            # A statement that fails stores nothing: a batch of one needs no savepoint of its own.
+            with self._transaction() as db, self._savepoint(db, len(rows) > 1):
                 try:
-                    db.executemany(
-                        "INSERT INTO messages (id, account, dialect, destination, status_name, status_group,"
-                        " client_ref, submitted_at, record, sender_folded, content_folded)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
+                    db.executemany(_INSERT_MESSAGE, rows)
                 except sqlite3.IntegrityError:
                     raise _Clash from None  # rolls back the rows of the batch before the clash
+                counted = Counter(_counted_columns(message) for message in batch)
+                db.executemany(_COUNT, [(*columns, change) for columns, change in counted.items()])
+                known = getattr(self._unit, "known", None)
+                if known is not None:
+                    known.update((message.id, _counted_columns(message)) for message in batch)
         except _Clash:
             ids = [row[0] for row in rows]
             with self._connection() as db:
@@ -379,19 +457,36 @@ class SqliteStore:
     def message(self, message_id: str) -> Message | None:
         with self._connection() as db:
             row = db.execute("SELECT record FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return None if row is None else _load_message(row[0])
+        return None if row is None else self._written.read(message_id, row[0])
 
     def messages(self, predicate: Callable[[Message], bool] | None = None) -> list[Message]:
         """Every stored message (that `predicate` accepts), oldest first."""
         return self._walk("messages", _load_message, predicate)
 
     def update_message(self, message: Message) -> None:
-        """Keep the whole record; a message cleared or pruned away since stays gone."""
-        with self._connection() as db:
-            db.execute(
+        """Keep the whole record, and the counts; a message cleared or pruned away since stays gone."""
+        record = self._written.dump(message)
+        name, group = message.status.name, message.status.group_name
+        with self._transaction() as db:
+            known = getattr(self._unit, "known", None)
+            stored = None if known is None else known.get(message.id)
+            if stored is None:
+                stored = db.execute(_COUNTED_COLUMNS, (message.id,)).fetchone()
+                if stored is None:
+                    return
+            updated = db.execute(
                 "UPDATE messages SET status_name = ?, status_group = ?, record = ? WHERE id = ?",
-                (message.status.name, message.status.group_name, _dump_message(message), message.id),
-            )
+                (name, group, record, message.id),
+            ).rowcount
+            if not updated:
+                return  # gone since the block read it (a prune)
+            dialect, account, was, was_group = stored
+            if (was, was_group) != (name, group):
+                db.execute(
+                    _MOVE_COUNT, (dialect, account, was, was_group, -1, dialect, account, name, group, 1)
+                )
+            if known is not None:
+                known[message.id] = (dialect, account, name, group)
 
     def query(self, query: MessageQuery) -> Page[Message]:
         """A page of the stored messages that match, newest first, read from one snapshot."""
@@ -429,7 +524,7 @@ class SqliteStore:
 
     def schedule(self, due: float, kind: str, subject: str, **data: Any) -> None:
         encoded = _dump(records.encode_event_data(data)) if data else None
-        with self._connection() as db:
+        with self._write() as db:
             db.execute(
                 "INSERT INTO events (due, kind, subject, data) VALUES (?, ?, ?, ?)",
                 (due, kind, subject, encoded),
@@ -448,10 +543,31 @@ class SqliteStore:
                 " RETURNING due, seq, kind, subject, data",
                 (now, -1 if limit is None else limit),
             ).fetchall()
+            # The messages the steps are about, read in the same transaction: a statement for the batch,
+            # not one per step, and what this process wrote is not parsed again (see WrittenMessages).
+            subjects = {subject for _, _, kind, subject, _ in rows if kind != "callback"}
+            found = _records_by_id(db, subjects)
+        known = getattr(self._unit, "known", None)
         # RETURNING gives no order: due order, and storage order among equals, as the memory heap does.
-        return sorted(_event(*row) for row in rows)
+        events = sorted(_event(*row) for row in rows)
+        for event in events:
+            row = found.get(event.subject) if event.kind != "callback" else None
+            if row is not None:
+                *columns, record = row
+                event.message = self._written.read(event.subject, record)
+                if known is not None:
+                    known[event.subject] = tuple(columns)
+        return events
 
     def next_due(self) -> float | None:
+        """The soonest due moment; the one `settings_version` read, if this thread made no other store
+        call since (the two are a request's first looks at the store: one statement for both)."""
+        look = getattr(self._unit, "upcoming", None)
+        if look is not None:
+            self._unit.upcoming = None
+            soonest, until = look
+            if time.monotonic() < until:
+                return soonest
         with self._connection() as db:
             return db.execute("SELECT min(due) FROM events").fetchone()[0]
 
@@ -471,12 +587,12 @@ class SqliteStore:
         the transaction that reads them, and `accept` runs inside it, so no other puller sees them."""
         with self._transaction() as db:
             rows = db.execute(
-                "SELECT reports.seq, messages.record FROM reports"
+                "SELECT reports.seq, reports.message_id, messages.record FROM reports"
                 " LEFT JOIN messages ON messages.id = reports.message_id"
                 " WHERE reports.account = ? AND reports.dialect = ? ORDER BY reports.seq",
                 queue,
             )
-            taken, leaving = _take_reports(rows, limit, accept)
+            taken, leaving = _take_reports(rows, limit, accept, self._written)
             rows.close()
             db.executemany("DELETE FROM reports WHERE seq = ?", [(seq,) for seq in leaving])
         return taken
@@ -499,7 +615,7 @@ class SqliteStore:
     def pull_inbound(self, queue: Queue, limit: int) -> list[InboundMessage]:
         """The queue's first `limit` inbound messages; one statement takes them, so each goes out once."""
         account, dialect = queue
-        with self._connection() as db:
+        with self._write() as db:
             rows = db.execute(
                 "UPDATE inbound SET pending = 0 WHERE seq IN (SELECT seq FROM inbound WHERE pending = 1"
                 " AND account = ? AND dialect = ? ORDER BY seq LIMIT ?) RETURNING seq, record",
@@ -513,7 +629,7 @@ class SqliteStore:
     # webhook attempts
 
     def add_attempt(self, attempt: WebhookAttempt) -> None:
-        with self._connection() as db:
+        with self._write() as db:
             db.execute(
                 "INSERT INTO attempts (subject, succeeded, record) VALUES (?, ?, ?)",
                 (attempt.subject, attempt.succeeded, _dump(records.encode_attempt(attempt))),
@@ -548,6 +664,7 @@ class SqliteStore:
             for table in tables:
                 db.execute(f"DELETE FROM {table}")
             db.execute("UPDATE settings_version SET version = version + 1")
+        self._written.clear()  # not needed (nothing stored is read back), but memory given back
 
     # the request journal
 
@@ -588,18 +705,29 @@ class SqliteStore:
             return int(db.execute("SELECT count(*) FROM journal").fetchone()[0])
 
     def clear_entries(self) -> None:
-        with self._connection() as db:
+        with self._write() as db:
             db.execute("DELETE FROM journal")
 
     def prune_entries(self, before: float) -> int:
-        with self._connection() as db:
-            return db.execute("DELETE FROM journal WHERE at < ?", (before,)).rowcount
+        """Drop the oldest entries while they are older than `before`, as the journal in memory does."""
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM journal WHERE seq < coalesce((SELECT seq FROM journal WHERE at >= ?"
+                " ORDER BY seq LIMIT 1), (SELECT max(seq) + 1 FROM journal))",
+                (before,),
+            ).rowcount
 
     # shared settings
 
     def settings_version(self) -> int:
+        """The version, and the soonest due moment along with it, kept for this thread's next call if
+        that is `next_due`: read a moment earlier than it asks, as if the request had ticked then."""
         with self._connection() as db:
-            return int(db.execute("SELECT version FROM settings_version").fetchone()[0])
+            version, upcoming = db.execute(
+                "SELECT version, (SELECT min(due) FROM events) FROM settings_version"
+            ).fetchone()
+        self._unit.upcoming = (upcoming, time.monotonic() + LOOK_FRESH)
+        return int(version)
 
     def settings(self) -> tuple[int, dict[str, str]]:
         with self._transaction("DEFERRED") as db:
@@ -614,17 +742,22 @@ class SqliteStore:
     def swap_setting(
         self, name: str, expected: str | None, value: str | None, *, announce: bool = True
     ) -> bool:
+        # One statement changes the setting only if it holds what was expected; its count says whether.
         with self._transaction() as db:
-            row = db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-            if (None if row is None else row[0]) != expected:
-                return False
-            if value is None:
-                db.execute("DELETE FROM settings WHERE name = ?", (name,))
+            if expected is None and value is None:  # nothing to remove: done if it is not set
+                changed = db.execute("SELECT 1 FROM settings WHERE name = ?", (name,)).fetchone() is None
+            elif expected is None:
+                insert = "INSERT INTO settings VALUES (?, ?) ON CONFLICT DO NOTHING"
+                changed = db.execute(insert, (name, value)).rowcount == 1
+            elif value is None:
+                remove = "DELETE FROM settings WHERE name = ? AND value = ?"
+                changed = db.execute(remove, (name, expected)).rowcount == 1
             else:
-                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (name, value))
-            if announce:
+                update = "UPDATE settings SET value = ? WHERE name = ? AND value = ?"
+                changed = db.execute(update, (value, name, expected)).rowcount == 1
+            if changed and announce:
                 db.execute("UPDATE settings_version SET version = version + 1")
-        return True
+        return changed
 
     def prune(self, *, submitted_before: datetime | None = None, keep_newest: int | None = None) -> int:
         """Drop the messages submitted before a moment or beyond the newest `keep_newest`, with their
@@ -701,10 +834,12 @@ Branch = tuple[str, str, list[Any]]
 class _Filters:
     """A message query's filters as SQL: its total, and its newest matches along the shortest index.
 
-    A status filter names a status or a status group, so it is two branches (by name, and by group
-    for the other names), each walked newest first along its own index and merged. A sender or text
-    search compares the folded columns with instr() (see `search_forms`), in one walk of the search
-    index, or along the other filters' indexes when they hold far fewer messages.
+    A status filter names a status or a status group, so it is a branch for the status of that name
+    and one for each other status of that group (the counts name them), each walked newest first
+    along the status index (or a shorter one) and merged: a status change moves a message in one
+    index, not in one per status column. A sender or text search compares the folded columns with
+    instr() (see `search_forms`), in one walk of the search index, or along the other filters' indexes
+    when they hold far fewer messages.
     """
 
     def __init__(
@@ -761,17 +896,34 @@ class _Filters:
         self, db: sqlite3.Connection, branches: list[Branch], before: int | None, limit: int | None
     ) -> list[tuple[int, str]]:
         """Up to `limit` matches (seq, record) below the cursor `before`, newest first."""
-        walks = []
-        for index, where, values in branches:
-            if before is not None:
-                where += " AND seq <= ?"  # positions are seq - 1: below position `before`
-                values = [*values, before]
-            sql = f"SELECT seq, record FROM messages {index} WHERE {where} ORDER BY seq DESC"
-            if limit is not None:
-                sql += f" LIMIT {int(limit)}"
-            walks.append(db.execute(sql, values).fetchall())
-        merged = heapq.merge(*walks, key=lambda row: -row[0])
-        return list(merged if limit is None else itertools.islice(merged, limit))
+        if len(branches) == 1:
+            return self._walk(db, branches[0], "seq, record", before, limit)
+        # Several branches: their sequence numbers are merged, and only the page's records are read.
+        walks = [[seq for (seq,) in self._walk(db, branch, "seq", before, limit)] for branch in branches]
+        merged = heapq.merge(*walks, reverse=True)
+        chosen = list(merged if limit is None else itertools.islice(merged, limit))
+        found: dict[int, str] = {}
+        for start in range(0, len(chosen), ID_BATCH):
+            part = chosen[start : start + ID_BATCH]
+            found.update(
+                db.execute(
+                    f"SELECT seq, record FROM messages WHERE seq IN ({', '.join('?' * len(part))})", part
+                )
+            )
+        return [(seq, found[seq]) for seq in chosen]
+
+    @staticmethod
+    def _walk(
+        db: sqlite3.Connection, branch: Branch, columns: str, before: int | None, limit: int | None
+    ) -> list[Any]:
+        index, where, values = branch
+        if before is not None:
+            where += " AND seq <= ?"  # positions are seq - 1: below position `before`
+            values = [*values, before]
+        sql = f"SELECT {columns} FROM messages {index} WHERE {where} ORDER BY seq DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return db.execute(sql, values).fetchall()
 
     def branches(self, db: sqlite3.Connection) -> list[Branch]:
         """(index clause, condition, values) of each branch, each on the index that walks the fewest rows."""
@@ -780,13 +932,16 @@ class _Filters:
             plan = [(self._shortest(db, None), conditions, values)]
         else:
             plan = [
-                (self._shortest(db, "status_name"), [*conditions, "status_name = ?"], [*values, self.status]),
-                (
-                    self._shortest(db, "status_group"),
-                    [*conditions, "status_group = ?", "status_name != ?"],
-                    [*values, self.status, self.status],
-                ),
+                (self._shortest(db, self.status), [*conditions, "status_name = ?"], [*values, self.status])
             ]
+            others = db.execute(
+                "SELECT DISTINCT status_name FROM message_counts"
+                " WHERE status_group = ? AND status_name != ? AND n > 0",
+                (self.status, self.status),
+            ).fetchall()
+            for (name,) in others:
+                where = [*conditions, "status_name = ?", "status_group = ?"]
+                plan.append((self._shortest(db, name), where, [*values, name, self.status]))
         walked = [size for (_, size), _, _ in plan]
         if self.searching and (
             None in walked or sum(size or 0 for size in walked) * SEARCH_INDEX_RATIO > _stored(db)
@@ -797,7 +952,7 @@ class _Filters:
             return [("INDEXED BY messages_search", " AND ".join(conditions), values)]
         return [(index, " AND ".join(where) or "1", given) for (index, _), where, given in plan]
 
-    def _shortest(self, db: sqlite3.Connection, status_column: str | None) -> tuple[str, int | None]:
+    def _shortest(self, db: sqlite3.Connection, status: str | None) -> tuple[str, int | None]:
         """The index with the fewest entries for the filters (the memory store's shortest list), and how
         many it walks; None when no filter has an index and every message is walked.
 
@@ -806,12 +961,8 @@ class _Filters:
         SQLite's planner, without statistics, would take any of them.
         """
         sizes: dict[str, int] = {}
-        for column, value in (
-            ("dialect", self.dialect),
-            ("account", self.account),
-            (status_column, self.status),
-        ):
-            if column is not None and value is not None:
+        for column, value in (("dialect", self.dialect), ("account", self.account), ("status_name", status)):
+            if value is not None:
                 sizes[_INDEXES[column]] = db.execute(
                     f"SELECT coalesce(sum(n), 0) FROM message_counts WHERE {column} = ?", (value,)
                 ).fetchone()[0]
@@ -838,19 +989,21 @@ _INDEXES = {
     "account": "messages_by_account",
     "destination": "messages_by_destination",
     "status_name": "messages_by_status",
-    "status_group": "messages_by_group",
 }
 
 
 def _take_reports(
-    rows: Iterable[tuple[int, str | None]], limit: int, accept: Callable[[Message], bool]
+    rows: Iterable[tuple[int, str, str | None]],
+    limit: int,
+    accept: Callable[[Message], bool],
+    written: records.WrittenMessages,
 ) -> tuple[list[Message], list[int]]:
     """The reports handed out, and the queue entries that leave: those taken, and those of messages
     gone or deleted on the way (as the memory store drops them), up to the first one kept past a full page."""
     taken: list[Message] = []
     leaving: list[int] = []
-    for seq, record in rows:
-        message = None if record is None else _load_message(record)
+    for seq, message_id, record in rows:
+        message = None if record is None else written.read(message_id, record)
         if message is None or message.deleted:
             leaving.append(seq)
             continue
@@ -913,6 +1066,23 @@ def _statements(ddl: str) -> Iterator[str]:
         raise ValueError(f"an unfinished statement in the schema: {pending.strip()[:80]}")
 
 
+def _records_by_id(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, tuple[str, str, str, str, str]]:
+    """The counted columns and the record of the stored messages among these ids, by id (a statement
+    per ID_BATCH of them)."""
+    wanted = list(ids)
+    found = {}
+    for start in range(0, len(wanted), ID_BATCH):
+        part = wanted[start : start + ID_BATCH]
+        marks = ", ".join("?" * len(part))
+        for message_id, *row in db.execute(
+            "SELECT id, dialect, account, status_name, status_group, record FROM messages"
+            f" WHERE id IN ({marks})",
+            part,
+        ):
+            found[message_id] = tuple(row)
+    return found
+
+
 def _ids_in(count: int) -> str:
     return f"SELECT id FROM messages WHERE id IN ({', '.join('?' * count)})"
 
@@ -924,10 +1094,6 @@ def _dump(record: records.Record) -> str:
         # escaped, it is stored as JSON text and read back as it came.
         return json.dumps(record, separators=(",", ":"))
     return text
-
-
-def _dump_message(message: Message) -> str:
-    return _dump(records.encode_message(message))
 
 
 def _load_message(record: str) -> Message:
@@ -943,7 +1109,26 @@ def _casefold(text: str | None) -> str | None:
     return None if text is None else str(text).casefold()
 
 
-def _message_row(message: Message) -> tuple[Any, ...]:
+_COUNTED_COLUMNS = "SELECT dialect, account, status_name, status_group FROM messages WHERE id = ?"
+_COUNT = "INSERT INTO message_counts VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
+_MOVE_COUNT = (
+    "INSERT INTO message_counts VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"
+    " ON CONFLICT DO UPDATE SET n = n + excluded.n"
+)
+"""The counts a status change moves (a count left at 0 is harmless, and a prune's trigger drops it)."""
+
+
+def _counted_columns(message: Message) -> tuple[str, str, str, str]:
+    return (message.dialect, message.account, message.status.name, message.status.group_name)
+
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (id, account, dialect, destination, status_name, status_group, client_ref,"
+    " submitted_at, record, sender_folded, content_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _message_row(message: Message, record: str) -> tuple[Any, ...]:
     return (
         message.id,
         message.account,
@@ -953,7 +1138,7 @@ def _message_row(message: Message) -> tuple[Any, ...]:
         message.status.group_name,
         message.client_ref,
         message.submitted_at.timestamp(),
-        _dump_message(message),
+        record,
         *search_forms(message),
     )
 
