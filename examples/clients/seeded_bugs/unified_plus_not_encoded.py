@@ -7,7 +7,8 @@ import test_unified_contract as reference
 from unified_client import UnifiedClient
 
 CAUGHT_BY = "test_what_the_mock_receives_is_what_the_user_meant"
-SYMPTOM = "the requests break the contract"
+# A `+` among other characters breaks the contract's text; a text of `+` alone arrives as a space.
+SYMPTOM = ("the requests break the contract", "the text arrived as")
 
 
 class PlusKept(UnifiedClient):
