@@ -756,14 +756,19 @@ def ratios(medians: dict[str, dict[str, float]]) -> dict[str, float]:
     return found
 
 
-def report(args: argparse.Namespace, results: dict) -> None:
-    medians, found, notes = results["medians"], results["ratios"], results["errors"]
+def print_machine(results: dict) -> None:
+    """The machine the figures come from: its cores and how busy it was."""
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     load = results["machine"]["load"][0]
     print(
         f"\nmachine: {os.cpu_count()} cores ({affinity} usable), load average {load:.2f} before the run, "
         f"Python {platform.python_version()}"
     )
+
+
+def report(args: argparse.Namespace, results: dict) -> None:
+    medians, found, notes = results["medians"], results["ratios"], results["errors"]
+    print_machine(results)
     print(
         f"wrk: {args.threads} threads, {args.connections} connections, {args.warmup} s warm-up, then "
         f"{args.rounds} interleaved rounds of {args.duration} s; "
@@ -899,12 +904,7 @@ def measure_dialects(args: argparse.Namespace, names: list[str], dialects: list[
 
 def report_dialects(args: argparse.Namespace, results: dict) -> None:
     found, notes = results["dialects"], results["errors"]
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    load = results["machine"]["load"][0]
-    print(
-        f"\nmachine: {os.cpu_count()} cores ({affinity} usable), load average {load:.2f} before the run, "
-        f"Python {platform.python_version()}"
-    )
+    print_machine(results)
     print(
         f"wrk: {args.threads} threads, {args.connections} connections, {args.warmup} s warm-up, then "
         f"{args.rounds} interleaved rounds of {args.duration} s; medians\n"

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from redis_server import RedisServer, free_port
 
+from smsmock.core import stores
 from smsmock.core.accounts import Accounts
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
@@ -27,7 +28,6 @@ from smsmock.core.lifecycle import move
 from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt
 from smsmock.core.paging import every
 from smsmock.core.stores import MessageQuery, StoreError, open_store
-from smsmock.core.stores import redis as redis_store
 from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.stores.redis import SEARCH_BLOCK, DuplicateMessageId, RedisStore
 from smsmock.core.vocabulary import vocabulary
@@ -823,7 +823,7 @@ def test_a_client_id_is_checked_as_it_is_stored(handles: Callable[[], RedisStore
 def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
     handles: Callable[[], RedisStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redis_store, "LOOK_FRESH", 3600.0)  # however slow the machine
+    monkeypatch.setattr(stores, "LOOK_FRESH", 3600.0)  # however slow the machine
     store, other = handles(), handles()
     store.schedule(5.0, "finish", "message-1")
     store.settings_version()
@@ -838,7 +838,7 @@ def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
     looked = len(trips)
     with store.atomic():  # a request's block begins between its look and its tick
         assert store.next_due() == 0.5 and len(trips) == looked
-    monkeypatch.setattr(redis_store, "LOOK_FRESH", 0.0)  # a delay fault held the request back past it
+    monkeypatch.setattr(stores, "LOOK_FRESH", 0.0)  # a delay fault held the request back past it
     store.settings_version()
     other.schedule(0.25, "finish", "message-4")
     assert store.next_due() == 0.25

@@ -923,7 +923,7 @@ def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
     """`settings_version` reads the soonest due moment too, for a `next_due` right after it: a request's
     first two looks at the store in one statement. Any call between makes `next_due` read again, and
     so does the time a delay fault holds a request."""
-    monkeypatch.setattr(smsmock.core.stores.sqlite, "LOOK_FRESH", 3600.0)  # however slow the machine
+    monkeypatch.setattr(smsmock.core.stores, "LOOK_FRESH", 3600.0)  # however slow the machine
     store.schedule(5.0, "finish", "message-1")
     store.settings_version()
     other = SqliteStore.open(store.path)
@@ -937,7 +937,7 @@ def test_a_look_ahead_is_used_by_the_next_due_call_that_comes_right_after_it(
         store.settings_version()
         with store.atomic():  # a request's block begins between its look and its tick
             assert store.next_due() == 0.5
-        monkeypatch.setattr(smsmock.core.stores.sqlite, "LOOK_FRESH", 0.0)  # held back past it
+        monkeypatch.setattr(smsmock.core.stores, "LOOK_FRESH", 0.0)  # held back past it
         store.settings_version()
         other.schedule(0.25, "finish", "message-4")
         assert store.next_due() == 0.25

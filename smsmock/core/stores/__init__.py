@@ -7,6 +7,7 @@ One module per backend: `memory` (the default, and the pytest fixtures'), `sqlit
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -153,6 +154,27 @@ class Store(Protocol):
 
 SCHEMES = ("memory", "sqlite:PATH", "redis://HOST:PORT/DB")
 """The stores `open_store` knows, as their URLs are written."""
+
+
+LOOK_FRESH = 0.05
+"""Seconds the soonest due moment read along with the settings version serves the next `next_due`: a
+request's look, not one a delay fault held back."""
+
+
+def keep_look(unit: Any, soonest: float | None) -> None:
+    """Keep, for this thread's next `next_due`, the soonest due moment read with the settings version
+    (`unit` is the store's thread-local state)."""
+    unit.upcoming = (soonest, time.monotonic() + LOOK_FRESH)
+
+
+def take_look(unit: Any) -> tuple[bool, float | None]:
+    """The moment `keep_look` kept, taken once: (True, it) while it is fresh, else (False, None)."""
+    look = getattr(unit, "upcoming", None)
+    if look is None:
+        return False, None
+    unit.upcoming = None
+    soonest, until = look
+    return (True, soonest) if time.monotonic() < until else (False, None)
 
 
 class StoreError(Exception):

@@ -75,7 +75,9 @@ from smsmock.core.stores import (
     Queue,
     StoreError,
     StoreStats,
+    keep_look,
     search_forms,
+    take_look,
 )
 
 DEFAULT_PREFIX = "smsmock:"
@@ -83,9 +85,6 @@ MINIMUM_VERSION = (7, 0)
 """ZINTERCARD counts a filtered total without building the intersection."""
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 10.0
-LOOK_FRESH = 0.05
-"""Seconds the soonest due moment read along with the settings version serves the next `next_due`: a
-request's look, not one a delay fault held back."""
 PULL_ATTEMPTS = 32
 """Rounds a pull makes when concurrent pulls took the reports it chose; each round some puller wins."""
 PULL_JITTER = 0.002
@@ -1082,12 +1081,9 @@ class RedisStore:
     def next_due(self) -> float | None:
         """The soonest due moment; the one `settings_version` read, if this thread made no other store
         call since (the two are a request's first looks at the store: one round trip for both)."""
-        look = getattr(self._unit, "upcoming", None)
-        if look is not None:
-            self._unit.upcoming = None
-            soonest, until = look
-            if time.monotonic() < until:
-                return soonest
+        known, soonest = take_look(self._unit)
+        if known:
+            return soonest
         soonest = self._run("next_due")
         return None if soonest is None else float(soonest)
 
@@ -1329,7 +1325,7 @@ class RedisStore:
         """The version, and the soonest due moment along with it, kept for this thread's next call if
         that is `next_due`: read a moment earlier than it asks, as if the request had ticked then."""
         version, soonest = self._run("look")
-        self._unit.upcoming = (None if soonest is None else float(soonest), time.monotonic() + LOOK_FRESH)
+        keep_look(self._unit, None if soonest is None else float(soonest))
         return int(version)
 
     @_guarded(retry=True, flush=False)

@@ -30,7 +30,6 @@ import re
 import sqlite3
 import stat
 import threading
-import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -51,7 +50,9 @@ from smsmock.core.stores import (
     Queue,
     StoreError,
     StoreStats,
+    keep_look,
     search_forms,
+    take_look,
 )
 
 T = TypeVar("T")
@@ -68,9 +69,6 @@ CHECKPOINT_RESTART_PAGES = 4_000
 """WAL pages (16 MB) past which the checkpoint thread makes the next write start the WAL over."""
 CHECKPOINT_PAGES = 50_000
 """WAL pages (200 MB) past which a commit checkpoints itself: only when the thread falls behind."""
-LOOK_FRESH = 0.05
-"""Seconds the soonest due moment read along with the settings version serves the next `next_due`: a
-request's look, not one a delay fault held back."""
 SEARCH_INDEX_RATIO = 8
 """A search walks the search index (every message) unless the other filters' indexes walk fewer than
 an eighth as many: an entry of theirs costs a read of the table's row, about eight entries of the
@@ -562,12 +560,9 @@ class SqliteStore:
     def next_due(self) -> float | None:
         """The soonest due moment; the one `settings_version` read, if this thread made no other store
         call since (the two are a request's first looks at the store: one statement for both)."""
-        look = getattr(self._unit, "upcoming", None)
-        if look is not None:
-            self._unit.upcoming = None
-            soonest, until = look
-            if time.monotonic() < until:
-                return soonest
+        known, soonest = take_look(self._unit)
+        if known:
+            return soonest
         with self._connection() as db:
             return db.execute("SELECT min(due) FROM events").fetchone()[0]
 
@@ -726,7 +721,7 @@ class SqliteStore:
             version, upcoming = db.execute(
                 "SELECT version, (SELECT min(due) FROM events) FROM settings_version"
             ).fetchone()
-        self._unit.upcoming = (upcoming, time.monotonic() + LOOK_FRESH)
+        keep_look(self._unit, upcoming)
         return int(version)
 
     def settings(self) -> tuple[int, dict[str, str]]:
