@@ -251,18 +251,12 @@ def _size(value: str) -> int:
 
 
 def _host(value: str) -> str:
-    import ipaddress
     import socket
 
-    name: str | bytes = value
-    if value.isascii():
-        # An address as bytes: getaddrinfo encodes a text host with the IDNA codec, whose module costs
-        # a start 2 ms, to the same bytes (smsmock.server.serve.lookup_name does the same).
-        with contextlib.suppress(ValueError):
-            ipaddress.ip_address(value)
-            name = value.encode("ascii")
+    from smsmock.hosts import lookup_name
+
     try:
-        socket.getaddrinfo(name, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        socket.getaddrinfo(lookup_name(value), None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise argparse.ArgumentTypeError(f"{value!r} does not resolve to an address ({error})") from None
     return value

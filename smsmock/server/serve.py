@@ -9,7 +9,6 @@ worker starts with everything loaded.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import gc
@@ -25,6 +24,7 @@ from typing import Any, TextIO
 from granian._granian import SocketHolder
 from granian.server.mp import MPServer
 
+from smsmock.hosts import lookup_name
 from smsmock.server.accesslog import AccessLog
 from smsmock.server.app import MockApp
 from smsmock.server.config import MockConfig
@@ -39,19 +39,6 @@ FREEZE_INTERVAL = 1.0
 
 class BindError(OSError):
     """The address cannot be listened on; the message says which and why, in one line."""
-
-
-def lookup_name(host: str) -> str | bytes:
-    """`host` as getaddrinfo is given it: an IP address as ASCII bytes, which it takes as they are.
-
-    A text host is encoded with the IDNA codec first, whose module costs a start 2 ms; for an address
-    that encoding is the identity, so the answer is the same.
-    """
-    if host.isascii():
-        with contextlib.suppress(ValueError):
-            ipaddress.ip_address(host)
-            return host.encode("ascii")
-    return host
 
 
 def listen(host: str, port: int) -> socket.socket:
