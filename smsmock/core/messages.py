@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from smsmock.core.vocabulary import Error, Status
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate on its own, no character: only a malformed request brings one into a message, and
+no UTF-8 store holds it as it is."""
 
 
 def new_uuid() -> str:

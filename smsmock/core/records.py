@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict
@@ -27,7 +26,14 @@ from typing import Any
 
 from smsmock.core.backend import Callback
 from smsmock.core.commands import NumberAnswer
-from smsmock.core.messages import InboundMessage, Message, Outcome, StatusChange, WebhookAttempt
+from smsmock.core.messages import (
+    LONE_SURROGATE,
+    InboundMessage,
+    Message,
+    Outcome,
+    StatusChange,
+    WebhookAttempt,
+)
 from smsmock.core.numbering import Network
 from smsmock.core.vocabulary import Error, Status, vocabulary
 
@@ -280,7 +286,7 @@ class WrittenMessages:
         if kept is not None and all(map(operator.is_, _head_fields(message), _head_fields(kept[1]))):
             head = kept[2]
             tail = _tail_text(message, self._ascii)
-            if not tail.isascii() and _LONE_SURROGATE.search(tail):
+            if not tail.isascii() and LONE_SURROGATE.search(tail):
                 tail = _tail_text(message, True)
         else:
             head, tail = _message_texts(message, self._ascii)
@@ -322,12 +328,11 @@ def _message_texts(message: Message, ascii: bool) -> tuple[str, str]:
     """The record's text in two parts: the fields a step never changes (ending in a comma), the rest."""
     at = _Moments()
     head, tail = _head_text(message, ascii, at), _tail_text(message, ascii, at)
-    if not ascii and not (head.isascii() and tail.isascii()) and _LONE_SURROGATE.search(head + tail):
+    if not ascii and not (head.isascii() and tail.isascii()) and LONE_SURROGATE.search(head + tail):
         return _message_texts(message, True)
     return head, tail
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _head_fields = operator.attrgetter(
     "id",
     "account",

@@ -6,7 +6,6 @@ One module per backend: `memory` (the default, and the pytest fixtures'), `sqlit
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
+from smsmock.core.messages import LONE_SURROGATE, InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page
 
 Queue = tuple[str, str]
@@ -96,17 +95,14 @@ def search_forms(message: Message) -> tuple[str, str]:
     return _folded(message.sender or ""), _folded(content)
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _needle(part: str | None) -> str | None:
     return _folded(part) if part else None
 
 
 def _folded(text: str) -> str:
     folded = text.casefold()
-    if _LONE_SURROGATE.search(folded):
-        folded = _LONE_SURROGATE.sub("\ufffd", folded)
+    if LONE_SURROGATE.search(folded):
+        folded = LONE_SURROGATE.sub("\ufffd", folded)
     return text if folded == text else folded  # the text itself, when folding changes nothing: less memory
 
 

@@ -26,7 +26,6 @@ import heapq
 import itertools
 import json
 import os
-import re
 import sqlite3
 import stat
 import threading
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from smsmock.core import records
-from smsmock.core.messages import InboundMessage, Message, WebhookAttempt
+from smsmock.core.messages import LONE_SURROGATE, InboundMessage, Message, WebhookAttempt
 from smsmock.core.paging import Page
 from smsmock.core.rules import normalise_number
 from smsmock.core.stores import (
@@ -74,7 +73,6 @@ SEARCH_INDEX_RATIO = 8
 an eighth as many: an entry of theirs costs a read of the table's row, about eight entries of the
 search index (measured with 100,000 messages)."""
 _SCHEMA_PACKAGE = "smsmock.core.stores.sqlite_schema"
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _REASONS = {
     "file is not a database": "is not an SQLite database (a corrupt file, or another kind of file)",
@@ -1084,7 +1082,7 @@ def _ids_in(count: int) -> str:
 
 def _dump(record: records.Record) -> str:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-    if not text.isascii() and _LONE_SURROGATE.search(text):
+    if not text.isascii() and LONE_SURROGATE.search(text):
         # SQLite stores UTF-8, which has no lone surrogate (a client's JSON may send "\ud800"):
         # escaped, it is stored as JSON text and read back as it came.
         return json.dumps(record, separators=(",", ":"))
