@@ -253,7 +253,7 @@ def copies(template: Any, count: int) -> Iterator[list[Any]]:
                 template,
                 id=str(uuid.uuid4()),
                 to=NUMBERS[number % len(NUMBERS)],
-                history=list(template.history),
+                changes=template.changes,
                 options=dict(template.options),
             )
             for number in range(start, min(count, start + BATCH))

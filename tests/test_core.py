@@ -35,6 +35,7 @@ from smsmock.core.lifecycle import TRANSITIONS, IllegalTransition, can_move, mov
 from smsmock.core.messages import Message, uuid4_text
 from smsmock.core.rules import OutcomeRules, RuleError
 from smsmock.core.shared import SharedSettings
+from smsmock.core.stores.memory import MemoryStore
 from smsmock.core.vocabulary import vocabulary
 
 pytestmark = pytest.mark.usefixtures("every_store")
@@ -1033,3 +1034,33 @@ def test_a_message_of_more_than_255_parts_is_rejected() -> None:
 @given(st.binary(min_size=16, max_size=16))
 def test_a_message_id_is_the_version_4_uuid_of_its_random_octets(octets: bytes) -> None:
     assert uuid4_text(octets) == str(uuid.UUID(bytes=octets, version=4))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    numbers=st.lists(
+        st.sampled_from(["41793026727", "+41793026727", "0041 79 302 67 28"]), min_size=2, max_size=8
+    ),
+    senders=st.lists(st.sampled_from(["InfoSMS", "Info", "infosms"]), min_size=8, max_size=8),
+)
+def test_the_memory_store_keeps_one_string_per_destination_and_sender(
+    numbers: list[str], senders: list[str]
+) -> None:
+    """Messages to one destination, or from one sender id, share its string: a million of them take no
+    million copies. Each still reads as it was sent."""
+    backend = Backend(clock=Clock(frozen=True), store=MemoryStore())
+    account = backend.accounts.get("default")
+    sent = []
+    for number, sender in zip(numbers, senders, strict=False):
+        # Strings of their own, as each parsed request body has.
+        to, sender_id = "".join(("", number)), "".join(("", sender))
+        backend.submit(account, "shortlink", [Submission(to=to, sender=sender_id, text="Hi")])
+        sent.append((number, sender))
+    stored = backend.store.messages()
+    assert [(message.to, message.sender) for message in stored] == sent
+    for one in stored:
+        for other in stored:
+            if one.to == other.to:
+                assert one.to is other.to
+            if one.sender == other.sender:
+                assert one.sender is other.sender

@@ -460,7 +460,7 @@ SEND_OPERATIONS = {
     "send_text_multi": "/restapi/sms/1/text/multi",
     "send_text_advanced": "/restapi/sms/1/text/advanced",
 }
-VARYING = {"id", "submitted_at", "send_at", "sent_at", "done_at", "expires_at", "history", "bulk_id"}
+VARYING = {"id", "submitted_at", "send_at", "sent_at", "done_at", "expires_at", "changes", "bulk_id"}
 """What two sends of the same message may differ in: ids the mock makes up, and times."""
 
 

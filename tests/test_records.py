@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timezone
 from typing import Any
 
 from hypothesis import given, settings
@@ -16,8 +17,8 @@ from smsmock.core import records
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
-from smsmock.core.messages import Message, WebhookAttempt
-from smsmock.core.vocabulary import Error, Status
+from smsmock.core.messages import Message, StatusChange, WebhookAttempt
+from smsmock.core.vocabulary import Error, Status, vocabulary
 from smsmock.server.app import MockApp
 
 AUTHORIZATION = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
@@ -255,3 +256,33 @@ def test_messages_read_back_share_their_outcome() -> None:
     first = records.load_message(records.message_text(message))
     second = records.load_message(records.message_text(dataclasses.replace(message, id="another")))
     assert first.outcome == message.outcome and first.outcome is second.outcome
+
+
+_WORDS = vocabulary()
+_CHANGES = st.lists(
+    st.builds(
+        StatusChange,
+        st.datetimes(timezones=st.just(timezone.utc)),
+        st.sampled_from(sorted(_WORDS.statuses.values(), key=lambda status: status.id)),
+        st.sampled_from(sorted(_WORDS.errors.values(), key=lambda error: error.id)),
+    ),
+    max_size=6,
+)
+
+
+@given(changes=_CHANGES)
+def test_a_history_kept_flat_reads_back_change_by_change(changes: list[StatusChange]) -> None:
+    """`changes` holds the history flat; `history`, `each_change` and `record_change` agree with it."""
+    backend = Backend(clock=Clock(frozen=True))
+    (message,) = backend.submit(
+        backend.accounts.get("default"), "shortlink", [Submission(to="41793026727", text="Hi")]
+    )
+    message.history = changes
+    assert message.history == tuple(changes)
+    assert list(message.each_change()) == [(change.at, change.status, change.error) for change in changes]
+    rebuilt = message.copy()
+    rebuilt.changes = ()
+    for change in changes:
+        rebuilt.record_change(change.at, change.status, change.error)
+    assert rebuilt == message and rebuilt.history == tuple(changes)
+    assert records.decode_message(_through_json(records.encode_message(message))).history == message.history

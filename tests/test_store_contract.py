@@ -22,7 +22,7 @@ from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend
 from smsmock.core.clock import Clock
 from smsmock.core.commands import Submission
-from smsmock.core.messages import Message, StatusChange, WebhookAttempt
+from smsmock.core.messages import Message, WebhookAttempt
 from smsmock.core.paging import every
 from smsmock.core.rules import OutcomeRules
 from smsmock.core.stores import MessageQuery, Store, open_store
@@ -215,7 +215,7 @@ def _stored_message(number: int, **fields: Any) -> Message:
         "status": status,
         "error": error,
         "submitted_at": at,
-        "history": (StatusChange(at, status, error),),
+        "changes": (at, status, error),
         **fields,
     }
     return Message(**values)

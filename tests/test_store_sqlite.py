@@ -80,7 +80,7 @@ def make_message(number: int, account: str, dialect: str, to: str, ref: str | No
         bulk_id=f"bulk-{number % 3}",
         options={"client_id": number % 2 == 0},
         client_ref=ref,
-        history=(StatusChange(at, status, error),),
+        changes=(at, status, error),
     )
 
 

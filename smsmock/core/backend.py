@@ -22,7 +22,7 @@ from smsmock.core import lifecycle, numbering
 from smsmock.core.accounts import Account, Accounts
 from smsmock.core.clock import Clock
 from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
-from smsmock.core.messages import InboundMessage, Message, StatusChange, WebhookAttempt, new_uuid
+from smsmock.core.messages import InboundMessage, Message, WebhookAttempt, new_uuid
 from smsmock.core.paging import MAX_LIMIT, Page, every
 from smsmock.core.rules import OutcomeRules, normalise_number
 from smsmock.core.shared import SharedSettings
@@ -325,7 +325,7 @@ class Backend:
             ),
             client_ref=submission.client_ref,
         )
-        message.history = (StatusChange(now, message.status, message.error),)
+        message.changes = (now, message.status, message.error)
         if rejection is not None:
             # A rule's own rejection keeps the rule's error; the mock's checks carry none.
             error = outcome.error if rejection == outcome.status.name else self._words.error(NO_ERROR)

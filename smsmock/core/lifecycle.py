@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from smsmock.core.messages import Message, StatusChange
+from smsmock.core.messages import Message
 from smsmock.core.vocabulary import Error, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -37,4 +37,4 @@ def move(message: Message, status: Status, error: Error, at: datetime) -> None:
     message.error = error
     if status.final:
         message.done_at = at
-    message.history += (StatusChange(at, status, error),)
+    message.record_change(at, status, error)

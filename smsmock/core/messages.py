@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -87,7 +88,31 @@ class Message:
     """The client's own reference a dialect finds the message by (quicktel sms_id, sendsms ref)."""
     deleted: bool = False
     """Deleted by the account holder (through the control API): its report is gone."""
-    history: tuple[StatusChange, ...] = ()
+    changes: tuple[datetime | Status | Error, ...] = ()
+    """The status history, flat: the moment, status and error of each change in turn, oldest first
+    (`history` gives them as StatusChange objects). One tuple takes half the memory of a tuple of
+    changes, and a store in memory may keep millions of messages."""
+
+    @property
+    def history(self) -> tuple[StatusChange, ...]:
+        """The status changes, oldest first."""
+        return tuple(map(StatusChange, *self._columns()))
+
+    @history.setter
+    def history(self, changes: Iterable[StatusChange]) -> None:
+        self.changes = tuple(part for change in changes for part in (change.at, change.status, change.error))
+
+    def each_change(self) -> Iterator[tuple[datetime, Status, Error]]:
+        """The moment, status and error of each status change, oldest first, without the objects."""
+        return zip(*self._columns(), strict=True)
+
+    def _columns(self) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+        flat = self.changes
+        return flat[0::3], flat[1::3], flat[2::3]
+
+    def record_change(self, at: datetime, status: Status, error: Error) -> None:
+        """Add a status change to the history (the status itself is the caller's to set)."""
+        self.changes += (at, status, error)
 
     @property
     def price(self) -> Decimal:
@@ -141,8 +166,8 @@ class Message:
             },
             "options": self.options,
             "history": [
-                {"at": _iso(change.at), "status": change.status.name, "error": change.error.name}
-                for change in self.history
+                {"at": _iso(at), "status": status.name, "error": error.name}
+                for at, status, error in self.each_change()
             ],
         }
 

@@ -31,7 +31,6 @@ from smsmock.core.messages import (
     InboundMessage,
     Message,
     Outcome,
-    StatusChange,
     WebhookAttempt,
 )
 from smsmock.core.numbering import Network
@@ -111,7 +110,7 @@ def encode_message(message: Message) -> Record:
         if value is not None:
             record[name] = value
     record["history"] = [
-        [at(change.at), _status(change.status), _error(change.error)] for change in message.history
+        [at(moment), _status(status), _error(error)] for moment, status, error in message.each_change()
     ]
     return record
 
@@ -222,7 +221,7 @@ def decode_message(record: Record) -> Message:
         {} if options is None else dict(options),
         get("client_ref"),
         get("deleted", False),
-        tuple(_decode_change(change, at) for change in history),
+        tuple(part for change in history for part in _decode_change(change, at)),
     )
 
 
@@ -244,11 +243,12 @@ class _MomentsRead:
         return moment
 
 
-def _decode_change(record: list[Any] | Record, at: _MomentsRead) -> StatusChange:
+def _decode_change(record: list[Any] | Record, at: _MomentsRead) -> tuple[datetime, Status, Error]:
+    """One status change's moment, status and error (`Message.changes` holds them flat)."""
     if isinstance(record, dict):  # a record of the form that wrote every field
-        return StatusChange(at(record["at"]), Status(**record["status"]), Error(**record["error"]))
+        return at(record["at"]), Status(**record["status"]), Error(**record["error"])
     moment, status, error = record
-    return StatusChange(at(moment), _parse_status(status), _parse_error(error))
+    return at(moment), _parse_status(status), _parse_error(error)
 
 
 def load_message(text: str) -> Message:
@@ -432,8 +432,8 @@ def _tail_text(message: Message, ascii: bool, at: _Moments | None = None) -> str
     if message.deleted is not None:
         parts += (',"deleted":', _json(message.deleted, ascii))
     changes = [
-        f"[{quote(at(change.at))},{_status_text(change.status, ascii)},{_error_text(change.error, ascii)}]"
-        for change in message.history
+        f"[{quote(at(moment))},{_status_text(status, ascii)},{_error_text(error, ascii)}]"
+        for moment, status, error in message.each_change()
     ]
     parts += (',"history":[', ",".join(changes), "]}")
     return "".join(parts)

@@ -19,8 +19,9 @@ from smsmock.core.shared import LocalSettings
 from smsmock.core.stores import DuplicateMessageId, Event, MessageQuery, Queue, StoreStats, search_forms
 from smsmock.core.vocabulary import Status
 
-SHARED_SENDERS_MOST = 10_000
-"""Distinct sender ids (as sent, and folded) the listing shares among messages; any beyond keep their own."""
+SHARED_STRINGS_MOST = 10_000
+"""Distinct sender ids (as sent, and folded) and destinations the listing shares among messages; any
+beyond keep their own."""
 
 
 class MemoryStore(LocalSettings):
@@ -259,7 +260,7 @@ class _Listing:
         self.senders: list[str] = []
         self.contents: list[str] = []
         """Each message's folded sender and text, as the search looks in them."""
-        self.shared_senders: dict[str, str] = {}
+        self.shared_strings: dict[str, str] = {}
         self.positions: dict[str, int] = {}
         """Each message's position by its id: the one dict of the store, which finds a message too."""
         self.by_dialect: dict[str, list[int]] = {}
@@ -270,16 +271,17 @@ class _Listing:
         self.counts: Counter[tuple[str, str, Status]] = Counter()
 
     def add(self, position: int, message: Message) -> None:
-        destination = normalise_number(message.to)
+        # Most messages go to a few destinations and come from a few sender ids: one string for each,
+        # not one per message. The message is the store's own, so these may become the shared equals.
+        message.to = self._shared(message.to)
+        destination = self._shared(normalise_number(message.to))
         self.messages.append(message)
         self.destinations.append(destination)
         self.statuses.append(message.status)
         sender, content = search_forms(message)
-        # Most messages come from a few sender ids: one string for each, as sent and folded, not two
-        # per message. The message is the store's own, so its sender may become the shared equal.
         if message.sender is not None:
-            message.sender = self._shared_sender(message.sender)
-        self.senders.append(self._shared_sender(sender))
+            message.sender = self._shared(message.sender)
+        self.senders.append(self._shared(sender))
         self.contents.append(content)
         self.positions[message.id] = position
         self.by_dialect.setdefault(message.dialect, []).append(position)
@@ -289,11 +291,11 @@ class _Listing:
             self.by_status.setdefault(key, []).append(position)
         self.counts[(message.dialect, message.account, message.status)] += 1
 
-    def _shared_sender(self, sender: str) -> str:
-        shared = self.shared_senders.get(sender)
-        if shared is None and len(self.shared_senders) < SHARED_SENDERS_MOST:
-            shared = self.shared_senders[sender] = sender
-        return sender if shared is None else shared
+    def _shared(self, text: str) -> str:
+        shared = self.shared_strings.get(text)
+        if shared is None and len(self.shared_strings) < SHARED_STRINGS_MOST:
+            shared = self.shared_strings[text] = text
+        return text if shared is None else shared
 
     def message(self, message_id: str) -> Message | None:
         position = self.positions.get(message_id)

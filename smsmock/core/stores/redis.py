@@ -1005,7 +1005,7 @@ class RedisStore:
             record,
             message.status.name,
             message.status.group_name,
-            len(message.history),
+            len(message.changes) // 3,  # the changes in its history
         )
 
     @_guarded(retry=True, flush=False)
