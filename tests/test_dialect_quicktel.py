@@ -747,10 +747,33 @@ def test_the_reply_escapes_what_it_echoes(mock: Transport) -> None:
 def test_the_xml_is_read_raw_or_from_the_form_field(
     client: Transport, body: bytes, content_type: str | None
 ) -> None:
-    """errata quicktel-transport."""
+    """errata quicktel-transport; the contract check reads the request as the mock does."""
     answer = client.post(body, content_type)
     assert_follows(answer, "sms_send")
     assert [push["res"] for push in answer.items()] == ["0"]
+    assert errors(validate("quicktel", "sms_send", "request", body, content_type)) == []
+
+
+@given(
+    messages=st.lists(
+        st.builds(Sms, number=strategies.phone_numbers(), text=strategies.sms_texts(max_size=160)),
+        min_size=1,
+        max_size=3,
+    ),
+    bom=st.booleans(),
+)
+@settings(max_examples=40, deadline=None)
+def test_the_contract_check_reads_every_transport_of_one_document_alike(
+    messages: list[Sms], bom: bool
+) -> None:
+    """Raw under either Content-Type, after a byte order mark or not, or in the form field: one verdict."""
+    body = send_body(*messages)
+    raw = (b"\xef\xbb\xbf" if bom else b"") + body
+    verdicts = [
+        [str(each) for each in errors(validate("quicktel", "sms_send", "request", sent, kind))]
+        for sent, kind in [(raw, XML), (raw, FORM), (as_form(body), FORM)]
+    ]
+    assert verdicts[0] == verdicts[1] == verdicts[2], verdicts
 
 
 # 9. hostile and arbitrary bodies
