@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -17,7 +16,7 @@ from smsmock.contracts.validation import Severity, Violation, validate
 from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import InboundFilter, LogFilter, NumberAnswer, Submission
-from smsmock.core.messages import Message
+from smsmock.core.messages import Message, new_uuid
 from smsmock.core.numbering import Network
 from smsmock.core.rules import invalid_destination_status
 from smsmock.core.vocabulary import Status, vocabulary
@@ -275,7 +274,7 @@ class Shortlink:
         if not submissions:
             raise BadRequest("General error: the request names no destination")
         if not bulk_id and len(submissions) > 1:
-            bulk_id = str(uuid.uuid4())
+            bulk_id = new_uuid()
         for submission in submissions:
             submission.bulk_id = str(bulk_id) if bulk_id else None
         messages = backend.submit(account, self.name, submissions)
@@ -412,7 +411,7 @@ class Shortlink:
         answers = backend.number_query(account, self.name, numbers)
         reply: dict[str, Any] = {}
         if len(numbers) > 1:
-            reply["bulkId"] = str(uuid.uuid4())
+            reply["bulkId"] = new_uuid()
         reply["results"] = [self.number_object(answer) for answer in answers]
         return reply
 
@@ -422,7 +421,7 @@ class Shortlink:
         numbers = _destinations(payload.get("to"))
         if not numbers:
             raise BadRequest("General error: to must name at least one number")
-        bulk_id = str(uuid.uuid4()) if len(numbers) > 1 else None
+        bulk_id = new_uuid() if len(numbers) > 1 else None
         acks = backend.number_notify(
             account,
             self.name,
