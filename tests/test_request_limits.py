@@ -599,3 +599,30 @@ def test_the_body_is_read_as_werkzeug_reads_it(
         return made
 
     assert _read(MockRequest, environ(), limit) == _read(Request, environ(), limit)
+
+
+_HEADER_NAMES = st.sampled_from(
+    ["Content-Type", "content-length", "Transfer-Encoding", "Accept", "Authorization", "X-Custom-Id"]
+) | st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=12)
+
+
+@settings(max_examples=200)
+@given(
+    present=st.dictionaries(_HEADER_NAMES, st.text(max_size=8), max_size=5),
+    asked=st.lists(_HEADER_NAMES, min_size=1, max_size=6),
+    default=st.none() | st.just("fallback"),
+)
+def test_the_headers_read_as_werkzeug_reads_them(
+    present: dict[str, str], asked: list[str], default: str | None
+) -> None:
+    """The mock's request reads a header a request lacks without an exception: the same values as
+    werkzeug's, a default where werkzeug gives it, and the length werkzeug works out."""
+    environ = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"")}
+    for name, value in present.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    ours, theirs = MockRequest(dict(environ)), Request(dict(environ))
+    for name in [*asked, *present]:
+        assert ours.headers.get(name, default) == theirs.headers.get(name, default)
+        assert ours.headers.get(name, type=len) == theirs.headers.get(name, type=len)
+    assert ours.content_length == theirs.content_length

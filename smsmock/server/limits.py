@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
@@ -56,12 +57,33 @@ class BodyTooLarge(Exception):
         )
 
 
+class _Headers(EnvironHeaders):
+    """werkzeug's headers of an environ, whose `get` of a header the request lacks returns the default
+    without raising and catching a KeyError first: a send asks for several headers clients leave out
+    (Transfer-Encoding, Accept), and each exception cost more than the lookup."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        if type is not None or not isinstance(key, str):
+            return super().get(key, default, type)
+        name = key.upper().replace("-", "_")
+        value = self.environ.get(name if name in _UNPREFIXED else "HTTP_" + name)
+        return default if value is None else value
+
+
+_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+"""The two headers a WSGI environ holds without the HTTP_ prefix (PEP 3333)."""
+
+
 class MockRequest(Request):
     """werkzeug's Request, whose body `read_body` reads straight from the WSGI input: the stream
     wrappers werkzeug puts around it cost more than the rest of reading a send's body."""
 
     body: bytes | None = None
     """The body as `read_body` read it; None until then."""
+
+    def __init__(self, environ: dict[str, Any], populate_request: bool = True, shallow: bool = False) -> None:
+        super().__init__(environ, populate_request, shallow)
+        self.headers = _Headers(environ)
 
     def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False) -> Any:
         if self.body is None:
