@@ -776,6 +776,20 @@ def test_the_contract_check_reads_every_transport_of_one_document_alike(
     assert verdicts[0] == verdicts[1] == verdicts[2], verdicts
 
 
+@given(
+    text=st.text(st.characters(exclude_categories=("Cs",)), max_size=20).filter(
+        lambda t: t.strip()[:1] != "<"
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_a_body_or_form_field_that_is_no_xml_is_refused_as_such(text: str) -> None:
+    """No text is taken for a file name or URL to read: it is not XML, and the check says so."""
+    for sent, kind in [(as_form(text.encode()), FORM), (text.encode(), XML)]:
+        found = [str(each) for each in errors(validate("quicktel", "sms_send", "request", sent, kind))]
+        assert found, (sent, kind)
+        assert not any("resource" in each or "file:" in each for each in found), found
+
+
 # 9. hostile and arbitrary bodies
 
 

@@ -530,11 +530,15 @@ def parse_xml(body: str | bytes, max_octets: int | None = MAX_XML_OCTETS) -> xml
         raise ValueError(f"the XML body is {size} octets; at most {max_octets} are read")
     # A byte order mark may open a UTF-8 document (XML 1.0 F.1); it is not part of the text.
     text = body.removeprefix("\ufeff") if isinstance(body, str) else body.decode("utf-8-sig", errors="strict")
+    text = text.strip()
+    if not text.startswith("<"):
+        # xmlschema would take any other text for a file name or URL, and say it may not read it.
+        raise ValueError("not an XML document: it does not begin with `<`")
     plain = _screened(text)
     try:
         # A plain document (well-formed, no document type declaration, so no entity of its own) is
         # safe as it is: the defusing pass, a second parse in Python, is for the others.
-        resource = xmlschema.XMLResource(text.strip(), defuse="never" if plain else "always", allow="none")
+        resource = xmlschema.XMLResource(text, defuse="never" if plain else "always", allow="none")
     except (xmlschema.XMLResourceError, SyntaxError, PermissionError, UnicodeError) as error:
         raise ValueError(f"not well-formed or not allowed XML: {error}") from error
     if _depth(resource.root) > MAX_XML_DEPTH:
