@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import smsmock.suite
+from smsmock.core.rules import normalise_number
 
 CLIENTS = Path(__file__).parent.parent / "examples" / "clients"
 
@@ -70,3 +75,19 @@ def test_an_adapters_own_strategies_are_drawn_from_and_built_once_per_test(
         "--hypothesis-seed=1",
     )
     result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    "contract",
+    ["ShortlinkClientContract", "UnifiedClientContract", "QuicktelClientContract", "SendsmsClientContract"],
+)
+@given(data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_the_suites_messages_go_to_each_destination_once(contract: str, data: st.DataObject) -> None:
+    """However hypothesis draws the numbers, a message names each destination once (`+41…` and `41…`
+    are one), and at least one, at most the dialect's number."""
+    suite = getattr(smsmock.suite, contract)
+    outgoing = data.draw(suite().outgoing())
+    destinations = [normalise_number(number) for number in outgoing.destinations]
+    assert 1 <= len(destinations) <= suite.max_destinations
+    assert len(set(destinations)) == len(destinations)
