@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
+import requests
+
+from smsmock.plugin.handle import SmsMock
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -397,3 +401,22 @@ def test_the_next_test_is_unharmed(smsmock):
     result.stdout.fnmatch_lines([f"@pytest.mark.smsmock: {message}"])
     result.stdout.no_fnmatch_line("*KeyError*")
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_the_in_process_mock_keeps_no_request_or_reply_of_its_calls(smsmock_inprocess: SmsMock) -> None:
+    """A long test makes thousands of calls: the transport keeps none of the client's request and reply
+    objects (the journal keeps each exchange), so the test process's heap does not grow with them."""
+    session = requests.Session()
+    session.auth = ("Aladdin", "open sesame")
+    for _ in range(40):
+        reply = session.post(
+            smsmock_inprocess.url + "/restapi/sms/1/text/single",
+            json={"from": "InfoSMS", "to": "41793026727", "text": "Hello"},
+            timeout=5,
+        )
+        assert reply.status_code == 200
+    del reply
+    gc.collect()
+    alive = [kept for kept in gc.get_objects() if isinstance(kept, requests.Response)]
+    assert len(alive) <= 1, f"{len(alive)} replies kept alive"
+    assert len(smsmock_inprocess.journal) == 40
