@@ -30,7 +30,8 @@ ROOT = "/"
 """The location of a whole body."""
 
 _FORM = "application/x-www-form-urlencoded"
-_UTF8_BOM = b"\xef\xbb\xbf"
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The byte order mark a UTF-8 document may open with (XML 1.0 F.1)."""
 
 
 class Severity(str, Enum):
@@ -208,7 +209,7 @@ def schema_violations(
     if "form_field" in contract.extra and isinstance(body, (str, bytes)):
         # The XML raw under any Content-Type, else in the form field of a form body, typed so or not,
         # as the mock reads it (errata quicktel-transport).
-        if _raw_xml(body):
+        if looks_like_xml(body):
             wire = "xml"
         elif wire is None and "form" in formats and body.strip():
             wire = "form"
@@ -233,11 +234,11 @@ def schema_violations(
     return _validate_json(dialect, operation, direction, body, section)
 
 
-def _raw_xml(body: Any) -> bool:
+def looks_like_xml(body: Any) -> bool:
     """Whether a body is an XML document as it is: its first character after any byte order mark and
     white space is `<` (a form's fields never start so)."""
     if isinstance(body, bytes):
-        return body.removeprefix(_UTF8_BOM).lstrip()[:1] == b"<"
+        return body.removeprefix(UTF8_BOM).lstrip()[:1] == b"<"
     return isinstance(body, str) and body.removeprefix("\ufeff").lstrip()[:1] == "<"
 
 

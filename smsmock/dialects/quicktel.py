@@ -16,7 +16,14 @@ from xml.parsers import expat
 from werkzeug.wrappers import Request
 
 from smsmock.contracts.catalog import code_tables, operations
-from smsmock.contracts.validation import MAX_XML_ATTRIBUTES, MAX_XML_DEPTH, Violation, validate
+from smsmock.contracts.validation import (
+    MAX_XML_ATTRIBUTES,
+    MAX_XML_DEPTH,
+    UTF8_BOM,
+    Violation,
+    looks_like_xml,
+    validate,
+)
 from smsmock.core.accounts import Account
 from smsmock.core.backend import Backend, Callback
 from smsmock.core.commands import Submission
@@ -28,7 +35,6 @@ FORM_FIELD = "xml"
 """The form field that carries the XML in a form body (errata quicktel-transport)."""
 MAX_SMS_PER_REQUEST = 250
 """"В одном XML-запросе может быть отправлено до 250 SMS сообщений" (§ 2; errata quicktel-250-limit)."""
-_BOM = b"\xef\xbb\xbf"
 
 # The facets of sms_send.request.xsd, which decide the per-SMS errors (-3xxx) of an <sms>.
 _SMS_ID_LENGTH = range(1, 51)
@@ -186,13 +192,9 @@ def _xml_of(request: Request) -> bytes:
     body = request.get_data(cache=True)  # no longer than the server's max_body, which it checked first
     if not body.strip():
         raise RequestRefused("empty_request")
-    if not _looks_like_xml(body):
+    if not looks_like_xml(body):
         body = _form_field(body, media_type(request.headers.get("Content-Type")) == FORM)
-    return body.removeprefix(_BOM)
-
-
-def _looks_like_xml(body: bytes) -> bool:
-    return body.removeprefix(_BOM).lstrip()[:1] == b"<"
+    return body.removeprefix(UTF8_BOM)
 
 
 def _form_field(body: bytes, declared_form: bool) -> bytes:
@@ -211,7 +213,7 @@ def _form_field(body: bytes, declared_form: bool) -> bytes:
 
 def _parse(xml: bytes) -> Element:
     """The root element of the request's XML, refused with the error that fits what is wrong."""
-    if not _looks_like_xml(xml):
+    if not looks_like_xml(xml):
         raise RequestRefused("malformed_xml")
     try:
         # UTF-8 whatever the XML declaration says (errata quicktel-transport), as the safe parser reads it.
