@@ -409,7 +409,7 @@ def _head_text(message: Message, ascii: bool, at: _Moments | None = None) -> str
         if value is not None:
             parts += (key, quote(at(value)) if moment else _json(value, ascii))
     if message.outcome is not None:
-        parts += (',"outcome":', _outcome_text(message.outcome, ascii))
+        parts += (',"outcome":', _shared_text(message.outcome, ascii, _outcome))
     if message.mcc_mnc is not None:
         parts += (',"mcc_mnc":', quote(message.mcc_mnc))
     if message.options is not None:
@@ -451,8 +451,8 @@ _shared_texts: dict[tuple[int, bool], tuple[Any, str]] = {}
 
 
 def _shared_text(value: Any, ascii: bool, record: Any) -> str:
-    """A status's or an error's text: the vocabulary's few are written once each (by identity, the
-    value kept with its text, so that its id stays its own)."""
+    """A status's, an error's or an outcome's text: the vocabulary's and the rules' few are written once
+    each (by identity, the value kept with its text, so that its id stays its own)."""
     cached = _shared_texts.get((id(value), ascii))
     if cached is not None and cached[0] is value:
         return cached[1]
@@ -480,19 +480,6 @@ _ENCODERS = {
     for ascii in (False, True)
 }
 """Compact JSON of a record's values (trees of plain values: no cycle to look for)."""
-_outcome_texts: dict[tuple[int, bool], tuple[Outcome, str]] = {}
-
-
-def _outcome_text(outcome: Outcome, ascii: bool) -> str:
-    """An outcome's record as text: the rules' few outcomes are written once each."""
-    cached = _outcome_texts.get((id(outcome), ascii))
-    if cached is not None and cached[0] is outcome:
-        return cached[1]
-    text = _ENCODERS[ascii].encode(_outcome(outcome))
-    if len(_outcome_texts) >= _SHARED_MOST:
-        _outcome_texts.clear()
-    _outcome_texts[(id(outcome), ascii)] = (outcome, text)  # the outcome kept with it: its id stays its own
-    return text
 
 
 def encode_inbound(message: InboundMessage) -> Record:
