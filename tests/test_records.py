@@ -75,17 +75,7 @@ def test_what_every_documented_request_leaves_round_trips() -> None:
 def test_generated_messages_round_trip(
     text: str, to: str, sender: str, notify: bool, validity: int | None, client_id: str | None
 ) -> None:
-    backend = Backend(clock=Clock(frozen=True))
-    submission = Submission(
-        to=to,
-        sender=sender,
-        text=text,
-        message_id=client_id,
-        validity_minutes=validity,
-        notify_url="http://127.0.0.1:9/dlr" if notify else None,
-        options={"flash": notify, "language": {"languageCode": "TR"}},
-    )
-    (message,) = backend.submit(backend.accounts.get("default"), "shortlink", [submission])
+    _, message = _sent(text, to, sender, client_id, notify, validity)
     assert records.decode_message(_through_json(records.encode_message(message))) == message
     attempt = WebhookAttempt(
         message.id, "http://127.0.0.1:9/dlr", 1, message.submitted_at, None, "refused", "x"
@@ -157,13 +147,17 @@ def test_a_delivered_message_names_its_statuses() -> None:
     assert None not in record.values()
 
 
-def _sent(text: str, to: str, sender: str, client_id: str | None, notify: bool) -> tuple[Backend, Message]:
+def _sent(
+    text: str, to: str, sender: str, client_id: str | None, notify: bool, validity: int | None = None
+) -> tuple[Backend, Message]:
+    """A backend with one shortlink message sent, and the message as its store keeps it."""
     backend = Backend(clock=Clock(frozen=True))
     submission = Submission(
         to=to,
         sender=sender,
         text=text,
         message_id=client_id,
+        validity_minutes=validity,
         notify_url="http://127.0.0.1:9/dlr" if notify else None,
         options={"flash": notify, "language": {"languageCode": "TR"}},
     )
@@ -273,10 +267,7 @@ _CHANGES = st.lists(
 @given(changes=_CHANGES)
 def test_a_history_kept_flat_reads_back_change_by_change(changes: list[StatusChange]) -> None:
     """`changes` holds the history flat; `history`, `each_change` and `record_change` agree with it."""
-    backend = Backend(clock=Clock(frozen=True))
-    (message,) = backend.submit(
-        backend.accounts.get("default"), "shortlink", [Submission(to="41793026727", text="Hi")]
-    )
+    _, message = _sent("Hi", "41793026727", "InfoSMS", None, False)
     message.history = changes
     assert message.history == tuple(changes)
     assert list(message.each_change()) == [(change.at, change.status, change.error) for change in changes]
